@@ -1,0 +1,1 @@
+"""The offline demo: a realistic Chinese-language shop written as JSON fixtures."""

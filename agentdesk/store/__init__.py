@@ -1,0 +1,74 @@
+"""The local SQLite cache.
+
+:class:`Store` is the one door to it: any number of readers (WAL lets them run beside
+the writer), exactly one writer connection whose transactions are serialised by a lock.
+Query functions live in small modules (``inbox``, ``thread``, ``customers``, ``writes``)
+and take a plain connection, so benchmarks and tests call them directly.
+"""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from agentdesk.store.db import CacheError, connect, open_cache, reset_cache
+
+__all__ = ["CacheError", "Store", "open_cache", "reset_cache"]
+
+T = TypeVar("T")
+
+
+class Store:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        # Opening the writer validates and migrates; a bad file raises CacheError here.
+        self._writer = open_cache(self.path, check_same_thread=False).conn
+        self._write_lock = threading.Lock()
+        self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._all_readers: list[sqlite3.Connection] = []
+        self._closed = False
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """Borrow a read connection (from any thread)."""
+        try:
+            conn = self._readers.get_nowait()
+        except queue.Empty:
+            conn = connect(self.path, check_same_thread=False)
+            conn.execute("PRAGMA query_only = ON")
+            self._all_readers.append(conn)
+        try:
+            yield conn
+        finally:
+            self._readers.put(conn)
+
+    def read(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        with self.reading() as conn:
+            return fn(conn, *args, **kwargs)
+
+    def write(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        """Run ``fn(conn, …)`` in one transaction on the single writer connection."""
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn, *args, **kwargs)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for conn in self._all_readers:
+            conn.close()
+        with self._write_lock:
+            self._writer.close()

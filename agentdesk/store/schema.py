@@ -1,0 +1,107 @@
+"""Cache schema as an ordered list of migrations; ``PRAGMA user_version`` is the
+number applied. Never edit a released migration: append a new one.
+
+The inbox order ("longest-waiting first, then most recent") lives in two generated
+columns, so every inbox page is a keyset range scan over one index:
+
+* ``wait_rank`` – 0 while the customer waits for an answer, else 1;
+* ``rank_ts``  – when they started waiting (oldest first), or minus the last
+  message time for conversations nobody waits on (newest first).
+"""
+
+APPLICATION_ID = 0x41474453  # "AGDS": tells our cache from any other SQLite file
+
+MIGRATIONS: list[str] = [
+    # 1: the workstation cache
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+
+    CREATE TABLE agents (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL DEFAULT 'agent',
+        groups TEXT NOT NULL DEFAULT '[]',
+        online INTEGER NOT NULL DEFAULT 0
+    );
+
+    CREATE TABLE customers (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        vip_level INTEGER NOT NULL DEFAULT 0,
+        tags TEXT NOT NULL DEFAULT '[]',
+        location TEXT NOT NULL DEFAULT '',
+        first_seen REAL
+    );
+
+    CREATE TABLE orders (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL,
+        items TEXT NOT NULL DEFAULT '[]',
+        amount REAL NOT NULL DEFAULT 0,
+        status TEXT NOT NULL,
+        carrier TEXT,
+        tracking_no TEXT,
+        address TEXT NOT NULL DEFAULT '',
+        created_at REAL,
+        paid_at REAL,
+        shipped_at REAL,
+        delivered_at REAL
+    );
+    CREATE INDEX ix_orders_customer ON orders (customer_id, created_at DESC);
+
+    CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL,
+        grp TEXT NOT NULL DEFAULT '售前',
+        status TEXT NOT NULL DEFAULT 'open',
+        assignee_id TEXT,
+        priority INTEGER NOT NULL DEFAULT 1,
+        unread INTEGER NOT NULL DEFAULT 0,
+        order_id TEXT,
+        tags TEXT NOT NULL DEFAULT '[]',
+        preview TEXT NOT NULL DEFAULT '',
+        created_at REAL,
+        last_message_at REAL NOT NULL DEFAULT 0,
+        waiting_since REAL,
+        wait_rank INTEGER GENERATED ALWAYS AS (waiting_since IS NULL) STORED,
+        rank_ts REAL GENERATED ALWAYS AS (coalesce(waiting_since, -last_message_at)) STORED
+    );
+    CREATE INDEX ix_inbox_all ON conversations (wait_rank, rank_ts, id);
+    CREATE INDEX ix_inbox_status ON conversations (status, wait_rank, rank_ts, id);
+    CREATE INDEX ix_inbox_assignee ON conversations (assignee_id, wait_rank, rank_ts, id);
+    CREATE INDEX ix_inbox_assignee_status
+        ON conversations (assignee_id, status, wait_rank, rank_ts, id);
+    CREATE INDEX ix_conversations_customer ON conversations (customer_id, last_message_at DESC);
+
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        conversation_id TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        agent_id TEXT,
+        body TEXT NOT NULL,
+        at REAL NOT NULL,
+        server_id TEXT UNIQUE,
+        client_id TEXT UNIQUE,
+        state TEXT NOT NULL DEFAULT 'sent'
+    );
+    CREATE INDEX ix_messages_thread ON messages (conversation_id, at, id);
+
+    CREATE TABLE customer_notes (
+        id INTEGER PRIMARY KEY,
+        customer_id TEXT NOT NULL,
+        agent_id TEXT,
+        body TEXT NOT NULL,
+        at REAL NOT NULL,
+        server_id TEXT UNIQUE
+    );
+    CREATE INDEX ix_notes_customer ON customer_notes (customer_id, at DESC);
+
+    CREATE TABLE drafts (
+        conversation_id TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,45 @@
+"""Thread queries: the newest page first, older pages on demand (keyset on (at, id))."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from agentdesk.models import Message
+from agentdesk.store.rows import MESSAGE_COLUMNS, message
+
+_SELECT = (
+    f"SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN agents a ON a.id = m.agent_id "
+    "WHERE m.conversation_id = ?"
+)
+
+
+def latest(conn: sqlite3.Connection, conversation_id: str, limit: int = 50) -> list[Message]:
+    """The newest ``limit`` messages, oldest first."""
+    sql = _SELECT + " ORDER BY m.at DESC, m.id DESC LIMIT ?"
+    rows = [message(r) for r in conn.execute(sql, [conversation_id, limit])]
+    rows.reverse()
+    return rows
+
+
+def older(
+    conn: sqlite3.Connection, conversation_id: str, before: tuple[float, int], limit: int = 50
+) -> list[Message]:
+    """Up to ``limit`` messages just before ``before``, oldest first."""
+    sql = _SELECT + " AND (m.at, m.id) < (?, ?) ORDER BY m.at DESC, m.id DESC LIMIT ?"
+    rows = [message(r) for r in conn.execute(sql, [conversation_id, *before, limit])]
+    rows.reverse()
+    return rows
+
+
+def newer(
+    conn: sqlite3.Connection, conversation_id: str, after: tuple[float, int], limit: int = 200
+) -> list[Message]:
+    """Messages after ``after`` (what arrived since the thread was drawn)."""
+    sql = _SELECT + " AND (m.at, m.id) > (?, ?) ORDER BY m.at, m.id LIMIT ?"
+    return [message(r) for r in conn.execute(sql, [conversation_id, *after, limit])]
+
+
+def last_customer_message(conn: sqlite3.Connection, conversation_id: str) -> Message | None:
+    sql = _SELECT + " AND m.sender = 'customer' ORDER BY m.at DESC, m.id DESC LIMIT 1"
+    r = conn.execute(sql, [conversation_id]).fetchone()
+    return message(r) if r else None

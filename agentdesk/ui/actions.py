@@ -1,0 +1,80 @@
+"""One registry of user actions.
+
+Each action has a stable binding id (users can remap it), keys, a footer label, a help
+line, a scope (who owns the binding) and whether it writes to the shop (read-only
+monitor mode hides those). Bindings, the footer, the help overlay and the command
+palette are all built from this list, so they can never disagree.
+
+Scopes: ``app`` bindings use Alt/Ctrl/F-keys and work while typing; ``inbox`` bindings
+are single letters owned by the inbox list, so they never fire in the composer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from textual.binding import Binding, BindingsMap
+
+from agentdesk.i18n import Catalog
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    id: str
+    keys: str
+    action: str
+    label: str  # i18n key; help line is label + ".help"
+    scope: str  # app | inbox | composer
+    show: bool = True
+    priority: bool = False
+    write: bool = False
+    key_display: str | None = None
+    palette: bool = True  # offered in the command palette
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.keys,
+            self.action,
+            self.label,  # replaced by the translated label at mount (see localize)
+            show=self.show,
+            priority=self.priority,
+            id=self.id,
+            key_display=self.key_display,
+        )
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("app.next", "alt+j", "next_conversation", "act.next", "app", priority=True, key_display="Alt+J"),
+    ActionSpec("app.prev", "alt+k", "prev_conversation", "act.prev", "app", priority=True, key_display="Alt+K"),
+    ActionSpec("app.longest", "alt+w", "longest_waiting", "act.longest", "app", priority=True, key_display="Alt+W"),
+    ActionSpec("app.inbox", "escape", "focus_inbox", "act.inbox", "app", show=False, key_display="Esc"),
+    ActionSpec("app.help", "f1", "help", "act.help", "app", priority=True, key_display="F1"),
+    ActionSpec("app.help_q", "question_mark", "help", "act.help", "app", show=False, key_display="?", palette=False),
+    ActionSpec("app.palette", "ctrl+p", "command_palette", "act.palette", "app", show=False, key_display="Ctrl+P", palette=False),
+    ActionSpec("app.quit", "ctrl+q", "quit", "act.quit", "app", priority=True, key_display="Ctrl+Q"),
+    ActionSpec("app.focus_next", "tab", "focus_next", "act.focus_next", "app", show=False, key_display="Tab", palette=False),
+    ActionSpec("inbox.down", "down,j", "cursor_down", "act.down", "inbox", show=False, key_display="↓/j", palette=False),
+    ActionSpec("inbox.up", "up,k", "cursor_up", "act.up", "inbox", show=False, key_display="↑/k", palette=False),
+    ActionSpec("inbox.page_down", "pagedown", "page_down", "act.page_down", "inbox", show=False, key_display="PgDn", palette=False),
+    ActionSpec("inbox.page_up", "pageup", "page_up", "act.page_up", "inbox", show=False, key_display="PgUp", palette=False),
+    ActionSpec("inbox.open", "enter", "open", "act.open", "inbox", key_display="Enter", palette=False),
+    ActionSpec("inbox.mine", "m", "app.tab('mine')", "act.tab_mine", "inbox", key_display="m"),
+    ActionSpec("inbox.unassigned", "u", "app.tab('unassigned')", "act.tab_unassigned", "inbox", key_display="u"),
+    ActionSpec("inbox.all", "a", "app.tab('all')", "act.tab_all", "inbox", key_display="a"),
+    ActionSpec("inbox.status", "s", "app.cycle_status", "act.status", "inbox", key_display="s"),
+    ActionSpec("composer.send", "enter", "send", "act.send", "composer", write=True, key_display="Enter", palette=False),
+    ActionSpec("composer.newline", "alt+enter,ctrl+j", "newline", "act.newline", "composer", key_display="Alt+Enter", palette=False),
+)
+
+
+def bindings(scope: str) -> list[Binding]:
+    return [a.binding() for a in ACTIONS if a.scope == scope]
+
+
+def localize(node_bindings: BindingsMap, t: Catalog) -> None:
+    """Swap each binding's description (an i18n key) for its translation, in place."""
+    for key, items in node_bindings.key_to_bindings.items():
+        node_bindings.key_to_bindings[key] = [
+            replace(b, description=t(b.description)) if b.description.startswith("act.") else b
+            for b in items
+        ]

@@ -1,0 +1,406 @@
+"""The agent workstation.
+
+Layout: header · [inbox | thread + composer | customer sidebar] · footer.
+Rules kept here: widgets render state and post messages; every cache read or write
+runs in a thread worker that posts its result back; handlers (``@on``) own the state.
+"""
+
+from __future__ import annotations
+
+import time
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Static, Tab, Tabs
+from textual.worker import Worker, WorkerState
+
+from agentdesk import timefmt
+from agentdesk.clock import Clock
+from agentdesk.config import Settings
+from agentdesk.i18n import Catalog
+from agentdesk.models import CONVERSATION_STATUSES, InboxRow
+from agentdesk.safetext import one_line
+from agentdesk.store import Store, customers, inbox, thread, writes
+from agentdesk.store.inbox import TABS, InboxFilter
+from agentdesk.ui import actions
+from agentdesk.ui.commands import ActionCommands
+from agentdesk.ui.messages import (
+    ConversationLoaded,
+    InboxLoaded,
+    InboxPage,
+    MessageStored,
+    OlderLoaded,
+    SendFailed,
+)
+from agentdesk.ui.screens.help import HelpScreen
+from agentdesk.ui.widgets.composer import Composer
+from agentdesk.ui.widgets.header import HeaderBar
+from agentdesk.ui.widgets.inbox_list import InboxList
+from agentdesk.ui.widgets.sidebar import Sidebar
+from agentdesk.ui.widgets.thread_view import ThreadView
+
+PAGE = 50
+THREAD_PAGE = 50
+STATUS_CYCLE: tuple[str | None, ...] = (*CONVERSATION_STATUSES, None)
+
+
+class AgentDeskApp(App[int]):
+    CSS_PATH = "agentdesk.tcss"
+    TITLE = "agentdesk"
+    BINDINGS = actions.bindings("app")
+    COMMANDS = App.COMMANDS | {ActionCommands}
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        settings: Settings,
+        demo: bool = False,
+        clock: Clock | None = None,
+        read_only: bool = False,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.settings = settings
+        self.demo = demo
+        self.clock = clock or Clock()
+        self.read_only = read_only
+        self.t = Catalog(settings.language)
+        self.filter = InboxFilter(tab="mine", status="open")
+        self.me: str | None = None
+        self.me_name = ""
+        self.agent_names: dict[str, str] = {}
+        self.current: InboxRow | None = None
+        self.started = time.perf_counter()
+        self.first_paint_ms: float | None = None
+        actions.localize(self._bindings, self.t)
+
+    # -- layout --------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        now = self.clock.now
+        t = self.t
+        yield HeaderBar(now=now, t=t, id="header")
+        with Horizontal(id="main"):
+            with Vertical(id="inbox-pane"):
+                yield Tabs(
+                    Tab(t("tab.mine"), id="tab-mine"),
+                    Tab(t("tab.unassigned"), id="tab-unassigned"),
+                    Tab(t("tab.all"), id="tab-all"),
+                    id="inbox-tabs",
+                )
+                yield Static(id="inbox-filter")
+                yield InboxList(now=now, timers=self.settings.timers, t=t, id="inbox")
+            with Vertical(id="thread-pane"):
+                yield Static(id="thread-title")
+                yield ThreadView(now=now, t=t, id="thread")
+                yield Composer(t=t, id="composer")
+            yield Sidebar(now=now, t=t, id="sidebar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#inbox-tabs", Tabs).can_focus = False
+        self.query_one("#sidebar").border_title = self.t("sidebar.title")
+        self.query_one(InboxList).focus()
+        self.query_one(Composer).disabled = True
+        self._show_filter()
+        self._render_thread_title()
+        self.load_identity()
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        """Wait timers are computed at draw time; redraw the lines that show them."""
+        self.query_one(InboxList).refresh()
+        self._render_thread_title()
+
+    # -- workers: reading ------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="identity", exit_on_error=False)
+    def load_identity(self) -> None:
+        def read(conn):
+            agents = dict(conn.execute("SELECT id, name FROM agents").fetchall())
+            return agents, writes.get_meta(conn, "me"), writes.get_meta(conn, "shop_name")
+
+        agents, me, shop = self.store.read(read)
+        self.call_from_thread(self._identity_loaded, agents, me, shop)
+
+    def _identity_loaded(self, agents: dict[str, str], me: str, shop: str) -> None:
+        self.agent_names = agents
+        self.me = me or None
+        self.me_name = agents.get(me, me or self.settings.agent.name)
+        header = self.query_one(HeaderBar)
+        header.shop = shop
+        header.agent = self.me_name
+        header.connection = "demo" if self.demo else "offline"
+        self.query_one(InboxList).agent_names = agents
+        self.filter = InboxFilter(tab=self.filter.tab, status=self.filter.status, me=self.me)
+        self.reload_inbox()
+
+    @work(thread=True, exclusive=True, group="inbox", exit_on_error=False)
+    def reload_inbox(
+        self, keep: str | None = None, anchor: tuple | None = None, open_kept: bool = False
+    ) -> None:
+        """Read the page at ``anchor`` (inclusive) or the first page, plus tab counts."""
+        f = self.filter
+
+        def read(conn):
+            if anchor is not None:
+                before = inbox.page_before(conn, f, anchor, limit=1)
+                if before:
+                    rows = inbox.page_after(conn, f, before[0].key, limit=PAGE + 1)
+                else:
+                    rows = inbox.first_page(conn, f, limit=PAGE + 1)
+                more_before = bool(before)
+            else:
+                rows = inbox.first_page(conn, f, limit=PAGE + 1)
+                more_before = False
+            counts = {tab: inbox.count(conn, InboxFilter(tab=tab, status=f.status, me=f.me)) for tab in TABS}
+            return rows, more_before, counts
+
+        rows, more_before, counts = self.store.read(read)
+        more_after = len(rows) > PAGE
+        self.post_message(InboxLoaded(f, rows[:PAGE], more_before, more_after, counts, keep, open_kept))
+
+    @work(thread=True, group="inbox-page", exit_on_error=False)
+    def load_inbox_page(self, f: InboxFilter, direction: str, key: tuple) -> None:
+        page = inbox.page_after if direction == "after" else inbox.page_before
+        rows = self.store.read(page, f, key, PAGE + 1)
+        more = len(rows) > PAGE
+        rows = rows[:PAGE] if direction == "after" else rows[-PAGE:]
+        self.post_message(InboxPage(f, direction, rows, more))
+
+    @work(thread=True, exclusive=True, group="conversation", exit_on_error=False)
+    def load_conversation(self, row: InboxRow) -> None:
+        def read(conn):
+            msgs = thread.latest(conn, row.id, THREAD_PAGE + 1)
+            card = customers.card(conn, row.customer_id)
+            return msgs, writes.get_draft(conn, row.id), card
+
+        msgs, draft, card = self.store.read(read)
+        if row.unread and not self.read_only:
+            self.store.write(writes.mark_read, row.id)
+        has_older = len(msgs) > THREAD_PAGE
+        self.post_message(ConversationLoaded(row, msgs[-THREAD_PAGE:], has_older, draft, card))
+
+    @work(thread=True, group="older", exit_on_error=False)
+    def load_older(self, conversation_id: str, before: tuple) -> None:
+        msgs = self.store.read(thread.older, conversation_id, before, THREAD_PAGE + 1)
+        has_older = len(msgs) > THREAD_PAGE
+        self.post_message(OlderLoaded(conversation_id, msgs[-THREAD_PAGE:], has_older))
+
+    @work(thread=True, exclusive=True, group="longest", exit_on_error=False)
+    def find_longest_waiting(self) -> None:
+        f = InboxFilter(tab=self.filter.tab, status="open", me=self.me)
+        row = self.store.read(inbox.longest_waiting, f)
+        if row is None and f.tab != "all":  # nobody waits in this tab: look everywhere
+            row = self.store.read(inbox.longest_waiting, InboxFilter(tab="all", status="open", me=self.me))
+        self.call_from_thread(self._jump_to, row)
+
+    # -- workers: writing ------------------------------------------------------------
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def save_draft(self, conversation_id: str, text: str) -> None:
+        self.store.write(writes.save_draft, conversation_id, text, self.clock.now())
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def store_reply(self, conversation_id: str, text: str, after: tuple | None) -> None:
+        """Write the agent's reply to the cache (the outbox takes it to the shop later)."""
+        now = self.clock.now()
+
+        def write(conn):
+            writes.add_message(conn, conversation_id, "agent", text, now, agent_id=self.me)
+            writes.save_draft(conn, conversation_id, "", now)
+
+        try:
+            self.store.write(write)
+        except Exception as exc:  # keep what the agent typed
+            self.post_message(SendFailed(conversation_id, text, str(exc)))
+            return
+        start = after or (0.0, 0)
+        fresh = self.store.read(thread.newer, conversation_id, start)
+        self.post_message(MessageStored(conversation_id, fresh))
+
+    # -- handlers: state ---------------------------------------------------------------
+
+    @on(InboxLoaded)
+    def _inbox_loaded(self, event: InboxLoaded) -> None:
+        if event.filter != self.filter:
+            return  # a stale answer for a filter the agent already left
+        lst = self.query_one(InboxList)
+        lst.set_rows(event.rows, more_before=event.more_before, more_after=event.more_after, keep=event.keep)
+        for tab in TABS:
+            self.query_one(f"#tab-{tab}", Tab).label = f"{self.t('tab.' + tab)} {event.counts[tab]}"
+        if self.current is not None:  # keep the open conversation's header current
+            self.current = next((r for r in event.rows if r.id == self.current.id), self.current)
+            self._render_thread_title()
+        if self.first_paint_ms is None:
+            self.first_paint_ms = (time.perf_counter() - self.started) * 1000
+            self.log(f"inbox first paint after {self.first_paint_ms:.1f} ms")
+        if event.open_kept and lst.highlighted and lst.highlighted.id == event.keep:
+            self._open(lst.highlighted)
+
+    @on(InboxPage)
+    def _inbox_page(self, event: InboxPage) -> None:
+        if event.filter == self.filter:
+            self.query_one(InboxList).add_rows(event.direction, event.rows, event.more)
+
+    @on(InboxList.NeedRows)
+    def _need_rows(self, event: InboxList.NeedRows) -> None:
+        self.load_inbox_page(self.filter, event.direction, event.key)
+
+    @on(InboxList.Opened)
+    def _opened(self, event: InboxList.Opened) -> None:
+        self._open(event.row)
+
+    def _open(self, row: InboxRow, focus_composer: bool = True) -> None:
+        composer = self.query_one(Composer)
+        composer.flush_draft()
+        self.current = row
+        self.query_one(InboxList).opened_id = row.id
+        self.query_one(InboxList).refresh()
+        self._render_thread_title()
+        self.load_conversation(row)
+        if not self.read_only:
+            composer.disabled = False
+            composer.begin(row.id)
+            if focus_composer:
+                composer.focus()
+
+    @on(ConversationLoaded)
+    def _conversation_loaded(self, event: ConversationLoaded) -> None:
+        if self.current is None or event.row.id != self.current.id:
+            return
+        self.query_one(ThreadView).show(event.row.id, event.row.customer_name, event.messages, event.has_older)
+        self.query_one(Composer).load_draft(event.row.id, event.draft)
+        self.query_one(Sidebar).show(event.card, event.row.id)
+        if event.row.unread:
+            self._refresh_inbox()
+
+    @on(ThreadView.NeedOlder)
+    def _need_older(self, event: ThreadView.NeedOlder) -> None:
+        self.load_older(event.conversation_id, event.before)
+
+    @on(OlderLoaded)
+    def _older_loaded(self, event: OlderLoaded) -> None:
+        self.query_one(ThreadView).prepend(event.conversation_id, event.messages, event.has_older)
+
+    @on(Composer.DraftChanged)
+    def _draft_changed(self, event: Composer.DraftChanged) -> None:
+        if not self.read_only:
+            self.save_draft(event.conversation_id, event.text)
+
+    @on(Composer.Submitted)
+    def _submitted(self, event: Composer.Submitted) -> None:
+        view = self.query_one(ThreadView)
+        last = view.messages[-1].key if view.conversation_id == event.conversation_id and view.messages else None
+        self.query_one(Composer).begin(event.conversation_id)
+        self.store_reply(event.conversation_id, event.text.strip(), last)
+
+    @on(MessageStored)
+    def _message_stored(self, event: MessageStored) -> None:
+        self.query_one(ThreadView).append(event.conversation_id, event.messages)
+        self._refresh_inbox()
+
+    @on(SendFailed)
+    def _send_failed(self, event: SendFailed) -> None:
+        composer = self.query_one(Composer)
+        if composer.conversation_id == event.conversation_id and not composer.text.strip():
+            composer.load_text(event.text)
+        self.notify(self.t("notify.error", e=event.error), severity="error")
+
+    @on(Tabs.TabActivated)
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        tab = (event.tab.id or "tab-mine").removeprefix("tab-")
+        if tab != self.filter.tab:
+            self.filter = InboxFilter(tab=tab, status=self.filter.status, me=self.me)
+            self.reload_inbox()
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.notify(self.t("notify.error", e=event.worker.error), severity="error", timeout=8)
+
+    def _refresh_inbox(self) -> None:
+        """Re-read the visible window in place (keeping cursor and scroll)."""
+        lst = self.query_one(InboxList)
+        anchor = lst.rows[lst.top].key if lst.rows else None
+        keep = lst.highlighted.id if lst.highlighted else None
+        self.reload_inbox(keep=keep, anchor=anchor)
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#inbox-tabs", Tabs).active = f"tab-{tab}"
+
+    def action_cycle_status(self) -> None:
+        index = STATUS_CYCLE.index(self.filter.status)
+        status = STATUS_CYCLE[(index + 1) % len(STATUS_CYCLE)]
+        self.filter = InboxFilter(tab=self.filter.tab, status=status, me=self.me)
+        self._show_filter()
+        self.reload_inbox()
+
+    def action_next_conversation(self) -> None:
+        self._step(1)
+
+    def action_prev_conversation(self) -> None:
+        self._step(-1)
+
+    def _step(self, delta: int) -> None:
+        lst = self.query_one(InboxList)
+        if self.current is not None and lst.highlighted and lst.highlighted.id == self.current.id:
+            lst.move(delta)
+        elif self.current is None:
+            lst.move(0)
+        if lst.highlighted:
+            self._open(lst.highlighted, focus_composer=self.focused is not lst)
+
+    def action_longest_waiting(self) -> None:
+        self.find_longest_waiting()
+
+    def _jump_to(self, row: InboxRow | None) -> None:
+        if row is None:
+            self.notify(self.t("notify.nobody_waiting"))
+            return
+        tab = self.filter.tab
+        if row.assignee_id != self.me and tab == "mine":
+            tab = "all" if row.assignee_id else "unassigned"
+        if tab != self.filter.tab:
+            self.query_one("#inbox-tabs", Tabs).active = f"tab-{tab}"
+        self.filter = InboxFilter(tab=tab, status="open", me=self.me)
+        self._show_filter()
+        self.reload_inbox(keep=row.id, open_kept=True)
+
+    def action_focus_inbox(self) -> None:
+        self.query_one(InboxList).focus()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.t, read_only=self.read_only))
+
+    # -- drawing helpers -------------------------------------------------------------------
+
+    def _show_filter(self) -> None:
+        status = self.filter.status
+        label = self.t(f"status.{status}") if status else self.t("status.any")
+        self.query_one("#inbox-filter", Static).update(f" {self.t('inbox.filter')}: {label}  (s)")
+
+    def _render_thread_title(self) -> None:
+        title = self.query_one("#thread-title", Static)
+        row = self.current
+        if row is None:
+            title.update(Text(" " + self.t("thread.empty"), style="grey58"))
+            return
+        text = Text.assemble(" ", (one_line(row.customer_name, limit=60), "bold"))
+        if row.vip_level:
+            text.append(f" V{row.vip_level}", style="bold #ffd75f")
+        text.append(f"  {row.group}", style="grey66")
+        assignee = self.agent_names.get(row.assignee_id or "", self.t("inbox.unassigned"))
+        text.append(f"  · {assignee}", style="grey58")
+        if row.waiting_since is not None:
+            waited = self.clock.now() - row.waiting_since
+            timers = self.settings.timers
+            style = "bold #ff5f5f" if waited >= timers.red_seconds else "#ffaf00" if waited >= timers.amber_seconds else "grey66"
+            text.append("  " + self.t("thread.waiting", t=timefmt.duration(waited)), style=style)
+        title.update(text)
+

@@ -1,0 +1,59 @@
+"""Messages workers post to the app. Workers read and write the cache; these carry
+the results back to the UI thread, where handlers own the state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from agentdesk.models import CustomerCard, InboxRow, Message as ChatMessage
+from agentdesk.store.inbox import InboxFilter
+
+
+@dataclass
+class InboxLoaded(Message):
+    filter: InboxFilter
+    rows: list[InboxRow]
+    more_before: bool
+    more_after: bool
+    counts: dict[str, int]
+    keep: str | None = None
+    open_kept: bool = False
+
+
+@dataclass
+class InboxPage(Message):
+    filter: InboxFilter
+    direction: str
+    rows: list[InboxRow]
+    more: bool
+
+
+@dataclass
+class ConversationLoaded(Message):
+    row: InboxRow
+    messages: list[ChatMessage]
+    has_older: bool
+    draft: str
+    card: CustomerCard | None
+
+
+@dataclass
+class OlderLoaded(Message):
+    conversation_id: str
+    messages: list[ChatMessage]
+    has_older: bool
+
+
+@dataclass
+class MessageStored(Message):
+    conversation_id: str
+    messages: list[ChatMessage]
+
+
+@dataclass
+class SendFailed(Message):
+    conversation_id: str
+    text: str
+    error: str

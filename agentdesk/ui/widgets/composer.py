@@ -1,0 +1,113 @@
+"""The reply composer: a multi-line TextArea where Enter sends.
+
+Enter is a *priority* binding here because TextArea would otherwise consume it as a
+newline; Alt+Enter and Ctrl+J insert the newline instead. Typing posts a debounced
+:class:`DraftChanged` so the app can keep the draft in the cache.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import TextArea
+
+from agentdesk.i18n import Catalog
+from agentdesk.ui import actions
+
+DRAFT_DEBOUNCE = 0.4
+
+
+class Composer(TextArea):
+    BINDINGS = [
+        # Must win over TextArea's own Enter handling.
+        *[b for b in actions.bindings("composer") if b.key == "enter"],
+        *[b for b in actions.bindings("composer") if b.key != "enter"],
+    ]
+
+    class Submitted(Message):
+        def __init__(self, conversation_id: str, text: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+            self.text = text
+
+    class DraftChanged(Message):
+        def __init__(self, conversation_id: str, text: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+            self.text = text
+
+    def __init__(self, *, t: Catalog, id: str | None = None) -> None:
+        super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+        self._t = t
+        self.conversation_id: str | None = None
+        self._debounce: Timer | None = None
+        self._loaded_text = ""  # what we put there ourselves (not typing)
+        self.placeholder = t("composer.closed")
+        actions.localize(self._bindings, t)
+        for key, items in self._bindings.key_to_bindings.items():
+            self._bindings.key_to_bindings[key] = [_priority(b) for b in items]
+
+    def begin(self, conversation_id: str) -> None:
+        """Switch to ``conversation_id`` at once (its draft arrives later, see
+        :meth:`load_draft`), so the agent can start typing immediately."""
+        self.flush_draft()
+        self.conversation_id = conversation_id
+        self._set_text("")
+        self.placeholder = self._t("composer.placeholder")
+
+    def load_draft(self, conversation_id: str, draft: str) -> None:
+        """The saved draft arrived. Whatever was typed since :meth:`begin` is kept
+        after it – keystrokes are never lost to a slow read."""
+        if conversation_id != self.conversation_id or not draft:
+            return
+        typed = self.text
+        self._set_text(draft + typed)
+        if typed:
+            self.flush_later()
+
+    def _set_text(self, text: str) -> None:
+        self._loaded_text = text
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+
+    def flush_later(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(DRAFT_DEBOUNCE, self.flush_draft)
+
+    def flush_draft(self) -> None:
+        """Post the pending draft now (switching conversation, quitting)."""
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
+            if self.conversation_id:
+                self.post_message(self.DraftChanged(self.conversation_id, self.text))
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if self.text == self._loaded_text:  # our own load_text(), not the agent typing
+            return
+        self._loaded_text = None
+        if self.conversation_id is not None:
+            self.flush_later()
+
+    def action_send(self) -> None:
+        if self.conversation_id is None:
+            self.notify(self._t("composer.closed"), severity="warning")
+            return
+        text = self.text.strip()
+        if not text:
+            self.notify(self._t("notify.empty"), severity="warning")
+            return
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
+        self.post_message(self.Submitted(self.conversation_id, self.text))
+
+    def action_newline(self) -> None:
+        self.insert("\n")
+
+
+def _priority(binding):
+    from dataclasses import replace
+
+    return replace(binding, priority=True)

@@ -1,0 +1,48 @@
+"""The header line: product, shop, who you are, connection state and the clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from agentdesk.i18n import Catalog
+from agentdesk.safetext import one_line
+
+CONNECTION_STYLE = {"online": "#5fd787", "demo": "#5fafff", "offline": "#ff875f", "syncing": "#ffd75f"}
+
+
+class HeaderBar(Widget):
+    shop = reactive("")
+    agent = reactive("")
+    connection = reactive("offline")
+
+    def __init__(self, *, now: Callable[[], float], t: Catalog, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._now = now
+        self._t = t
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh)
+
+    def render(self) -> Text:
+        t = self._t
+        dot_style = CONNECTION_STYLE.get(self.connection, "")
+        clock = time.strftime("%H:%M:%S", time.localtime(self._now()))
+        left = Text.assemble(
+            (" agentdesk ", "bold reverse"),
+            "  ",
+            (one_line(self.shop), "bold"),
+            ("  │  ", "grey50"),
+            (t("header.agent") + " ", "grey58"),
+            (one_line(self.agent), "bold"),
+            ("  │  ", "grey50"),
+            ("● ", dot_style),
+            (t(f"conn.{self.connection}"), dot_style),
+        )
+        right = Text(clock + " ", style="grey66")
+        gap = max(1, self.size.width - left.cell_len - right.cell_len)
+        return Text.assemble(left, " " * gap, right)

@@ -1,0 +1,152 @@
+"""The customer sidebar: profile, orders, previous conversations, shared notes.
+
+It renders a :class:`CustomerCard` the app read in a worker; everything the customer
+or an order carries is cleaned and shown as plain ``Text``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import Group
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from agentdesk import timefmt
+from agentdesk.i18n import Catalog
+from agentdesk.models import CustomerCard, Order
+from agentdesk.safetext import fit, one_line
+
+ORDER_STATUS_STYLE = {
+    "待付款": "grey62",
+    "待发货": "#ffaf00",
+    "已发货": "#5fafff",
+    "已签收": "#5fd787",
+    "退款中": "#ff875f",
+    "已退款": "grey62",
+    "纠纷中": "bold #ff5f5f",
+}
+
+
+class Sidebar(VerticalScroll, can_focus=True):
+    def __init__(self, *, now: Callable[[], float], t: Catalog, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._now = now
+        self._t = t
+        self.card: CustomerCard | None = None
+        self.current_conversation: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self._t("sidebar.empty"), style="grey58"), id="profile", classes="section")
+        yield Static(id="orders", classes="section")
+        yield Static(id="history", classes="section")
+        yield Static(id="notes", classes="section")
+
+    def show(self, card: CustomerCard | None, current_conversation: str | None = None) -> None:
+        self.card = card
+        self.current_conversation = current_conversation
+        if card is None:
+            self.query_one("#profile", Static).update(Text(self._t("sidebar.empty"), style="grey58"))
+            for name in ("orders", "history", "notes"):
+                self.query_one(f"#{name}", Static).update("")
+            return
+        self.query_one("#profile", Static).update(self._profile(card))
+        self.query_one("#orders", Static).update(self._orders(card))
+        self.query_one("#history", Static).update(self._history(card))
+        self.query_one("#notes", Static).update(self._notes(card))
+        self.scroll_home(animate=False)
+
+    # -- sections ----------------------------------------------------------------
+
+    def _heading(self, key: str, **values) -> Text:
+        return Text(self._t(key, **values), style="bold #87d7ff")
+
+    def _profile(self, card: CustomerCard) -> Group:
+        c = card.customer
+        t = self._t
+        name = Text(one_line(c.name, limit=60), style="bold")
+        if c.vip_level:
+            name.append(f"  VIP{c.vip_level}", style="bold #ffd75f")
+        lines = [name]
+        rows = [
+            (t("sidebar.vip"), f"V{c.vip_level}" if c.vip_level else t("vip.none")),
+            (t("sidebar.location"), one_line(c.location) or "—"),
+            (t("sidebar.first_seen"), timefmt.date(c.first_seen) if c.first_seen else "—"),
+        ]
+        if c.tags:
+            rows.append((t("sidebar.tags"), " · ".join(one_line(x, limit=20) for x in c.tags)))
+        for label, value in rows:
+            lines.append(Text.assemble((f"{label}  ", "grey58"), value))
+        return Group(*lines)
+
+    def _orders(self, card: CustomerCard) -> Group:
+        t = self._t
+        parts: list = [self._heading("sidebar.orders"), Text("")]
+        if not card.orders:
+            parts.append(Text(t("sidebar.no_orders"), style="grey58"))
+        for order in card.orders:
+            parts.extend(self._order(order))
+        hidden = card.order_count - len(card.orders)
+        if hidden > 0:
+            parts.append(Text(t("sidebar.orders_more", n=hidden), style="grey58"))
+        return Group(*parts)
+
+    def _order(self, o: Order) -> list[Text]:
+        width = max(20, self.size.width - 4)
+        head = Text.assemble(
+            (o.status, ORDER_STATUS_STYLE.get(o.status, "")),
+            ("  ¥" + f"{o.amount:,.2f}", "bold"),
+            ("  " + (timefmt.date(o.created_at) if o.created_at else ""), "grey58"),
+        )
+        lines = [head, Text(one_line(o.id), style="grey66")]
+        for item in o.items[:3]:
+            label = one_line(item.title) + (f" ×{item.qty}" if item.qty != 1 else "")
+            lines.append(Text("· " + fit(label, width - 2)))
+            if item.sku:
+                lines.append(Text("  " + fit(one_line(item.sku), width - 2), style="grey58"))
+        if len(o.items) > 3:
+            lines.append(Text(f"  … +{len(o.items) - 3}", style="grey58"))
+        if o.carrier or o.tracking_no:
+            lines.append(
+                Text.assemble(
+                    (self._t("sidebar.tracking") + " ", "grey58"),
+                    one_line(o.carrier or ""),
+                    " ",
+                    (one_line(o.tracking_no or ""), "underline"),
+                )
+            )
+        lines.append(Text(""))
+        return lines
+
+    def _history(self, card: CustomerCard) -> Group:
+        t = self._t
+        now = self._now()
+        parts: list = [self._heading("sidebar.conversations")]
+        others = [c for c in card.conversations if c.id != self.current_conversation]
+        if not others:
+            parts.append(Text(t("sidebar.no_conversations"), style="grey58"))
+        for conv in others:
+            parts.append(
+                Text.assemble(
+                    (timefmt.clock(conv.last_message_at, now), "grey58"),
+                    "  ",
+                    (conv.group, ""),
+                    "  ",
+                    (t(f"status.{conv.status}"), "#af87ff"),
+                    ("  " + t("sidebar.messages", n=conv.message_count), "grey58"),
+                )
+            )
+            parts.append(Text("  " + fit(one_line(conv.preview), max(10, self.size.width - 6)), style="grey66"))
+        return Group(*parts)
+
+    def _notes(self, card: CustomerCard) -> Group:
+        now = self._now()
+        parts: list = [self._heading("sidebar.notes")]
+        if not card.notes:
+            parts.append(Text(self._t("sidebar.no_notes"), style="grey58"))
+        for note in card.notes:
+            parts.append(Text.assemble(("📝 ", ""), (note.author or "?", "bold"), ("  " + timefmt.clock(note.at, now), "grey58")))
+            parts.append(Text("  " + one_line(note.body, limit=500)))
+        return Group(*parts)

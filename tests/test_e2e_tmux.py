@@ -1,0 +1,107 @@
+"""End to end: the *installed* ``agentdesk --demo`` in a real terminal (tmux), driven
+by keys, read back with ``capture-pane`` — exactly what a person would see."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+AGENTDESK = shutil.which("agentdesk")
+TMUX = shutil.which("tmux")
+if not (AGENTDESK and TMUX):  # .ci/run installs both; say so loudly anywhere else
+    pytest.fail("the e2e test needs tmux and the installed agentdesk command on PATH", pytrace=False)
+
+
+class Terminal:
+    def __init__(self, env: dict[str, str], cmd: str) -> None:
+        self.name = f"agentdesk-{uuid.uuid4().hex[:8]}"
+        self.env = env
+        subprocess.run(
+            [TMUX, "new-session", "-d", "-s", self.name, "-x", "160", "-y", "45", cmd],
+            env=env, check=True,
+        )
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        args = [TMUX, "send-keys", "-t", self.name, *(["-l"] if literal else []), *keys]
+        subprocess.run(args, env=self.env, check=True)
+
+    def screen(self) -> str:
+        out = subprocess.run(
+            [TMUX, "capture-pane", "-p", "-t", self.name], env=self.env, capture_output=True, text=True
+        )
+        return out.stdout
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never appeared on screen:\n{screen}")
+
+    def alive(self) -> bool:
+        return subprocess.run([TMUX, "has-session", "-t", self.name], env=self.env).returncode == 0
+
+    def kill(self) -> None:
+        subprocess.run([TMUX, "kill-session", "-t", self.name], env=self.env, capture_output=True)
+
+
+@pytest.fixture
+def env(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    env = dict(os.environ)
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_DATA_HOME=str(home / ".local/share"),
+        LANG="C.UTF-8",
+        LC_ALL="C.UTF-8",
+        TERM="xterm-256color",
+        TMUX_TMPDIR=str(tmp_path),  # a private tmux server for this test
+    )
+    env.pop("TMUX", None)
+    return env
+
+
+def test_demo_in_a_real_terminal(env, tmp_path):
+    # Run from an empty folder so the repo's config.toml is not picked up; zh UI.
+    cmd = f"cd {tmp_path} && {AGENTDESK} --demo"
+    (tmp_path / "config.toml").write_text('[ui]\nlanguage = "zh"\n', encoding="utf-8")
+    term = Terminal(env, cmd)
+    try:
+        screen = term.wait_for("拾光生活旗舰店")
+        assert "我的" in screen and "未分配" in screen
+        term.keys("Enter")  # open the longest-waiting conversation, cursor into the composer
+        screen = term.wait_for("订单")
+        term.keys("nihao tmux e2e", literal=True)
+        term.keys("Enter")
+        term.wait_for("nihao tmux e2e")
+        term.keys("F1")
+        term.wait_for("快捷键")
+        term.keys("Escape")
+        term.keys("C-q")
+        deadline = time.monotonic() + 10
+        while term.alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not term.alive(), "Ctrl+Q quits"
+    finally:
+        term.kill()
+
+    # A restart shows the reply again: the demo cache persisted it.
+    term = Terminal(env, cmd)
+    try:
+        term.wait_for("拾光生活旗舰店")
+        term.keys("a")  # All tab: the replied conversation is no longer waiting
+        term.wait_for("nihao tmux e2e")
+    finally:
+        term.kill()

@@ -1,0 +1,54 @@
+"""SVG snapshots of the workstation: fixed clock, fixed timezone, no cursor blink.
+
+Update after an intended visual change with ``pytest tests/test_snapshots.py --snapshot-update``
+and review the SVGs in the diff.
+"""
+
+from __future__ import annotations
+
+from agentdesk.ui.widgets.composer import Composer
+
+from conftest import make_app
+
+SIZE = (160, 45)
+
+
+async def _ready(pilot) -> None:
+    app = pilot.app
+    app.query_one(Composer).cursor_blink = False
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _open_first(pilot) -> None:
+    await _ready(pilot)
+    await pilot.press("enter")
+    await _ready(pilot)
+
+
+def test_inbox_zh(snap_compare, demo_store):
+    assert snap_compare(make_app(demo_store), terminal_size=SIZE, run_before=_ready)
+
+
+def test_conversation_open_zh(snap_compare, demo_store):
+    assert snap_compare(make_app(demo_store), terminal_size=SIZE, run_before=_open_first)
+
+
+def test_conversation_open_en(snap_compare, demo_store):
+    assert snap_compare(make_app(demo_store, language="en"), terminal_size=SIZE, run_before=_open_first)
+
+
+def test_help_overlay(snap_compare, demo_store):
+    async def run_before(pilot):
+        await _ready(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+
+    assert snap_compare(make_app(demo_store), terminal_size=SIZE, run_before=run_before)
+
+
+def test_narrow_terminal(snap_compare, demo_store):
+    """An 100×30 terminal still shows all three panes without breaking CJK text."""
+    assert snap_compare(make_app(demo_store), terminal_size=(100, 30), run_before=_open_first)
