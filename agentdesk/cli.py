@@ -1,13 +1,22 @@
 """The ``agentdesk`` command. Imports stay lazy: ``--help`` and ``--version`` must not
-pay for Textual, and the app imports its UI only once the cache is open."""
+pay for Textual, and the app imports its UI only once the cache is open.
+
+Subcommands (``agentdesk shop …``, ``agentdesk sync``, …) live beside the feature they
+drive, each module exposing ``register(subparsers)``; ``agentdesk`` alone opens the app.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 
 from agentdesk import __version__
+
+#: Modules that add subcommands; each has ``register(subparsers)`` and keeps its own
+#: heavy imports inside the command functions.
+COMMAND_MODULES = ("agentdesk.shop.commands", "agentdesk.sync.commands")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +29,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--monitor", action="store_true", help="supervisor read-only monitor mode")
     p.add_argument("--reset-cache", action="store_true", help="delete and rebuild the local cache before starting")
     p.add_argument("--version", action="version", version=f"agentdesk {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if not exc.name or not name.startswith(exc.name):  # a real import error inside
+                raise
+            continue
+        module.register(sub)
     return p
 
 
@@ -30,6 +48,12 @@ def fail(message: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "run", None) is not None:  # a subcommand
+        return int(args.run(args) or 0)
+    return run_app(args)
+
+
+def run_app(args: argparse.Namespace) -> int:
     from agentdesk.config import ConfigError, load_settings
     from agentdesk.store import CacheError, Store, reset_cache
 

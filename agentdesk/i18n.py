@@ -50,7 +50,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "sidebar.notes": ("客户备注（团队共享）", "Customer notes (shared)"),
     "sidebar.no_notes": ("暂无备注", "No notes"),
     "sidebar.tracking": ("物流", "Tracking"),
-    "sidebar.messages": ("{n} 条消息", "{n} messages"),
+    "sidebar.messages": ("{n}条", "{n} msgs"),
     "vip.none": ("普通", "regular"),
     "group.售前": ("售前", "pre-sale"),
     "group.售后": ("售后", "after-sale"),

@@ -29,3 +29,11 @@ def clock(ts: float, now: float) -> str:
 
 def date(ts: float) -> str:
     return time.strftime("%Y-%m-%d", time.localtime(ts))
+
+
+def day(ts: float, now: float) -> str:
+    """``14:32`` today, else ``11-20`` this year, else ``2025-11-20``: for short lists."""
+    t, n = time.localtime(ts), time.localtime(now)
+    if (t.tm_year, t.tm_yday) == (n.tm_year, n.tm_yday):
+        return time.strftime("%H:%M", t)
+    return time.strftime("%m-%d" if t.tm_year == n.tm_year else "%Y-%m-%d", t)

@@ -54,10 +54,14 @@ def open_cache(path: Path | str, *, check_same_thread: bool = True) -> sqlite_ut
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         _migrate(conn, version)
-        conn.execute("PRAGMA quick_check(1)").fetchone()
+        # quick_check reports damage as a row, not an exception: read the answer.
+        problem = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise CacheError(f"{path}: the cache is damaged ({exc}); {hint}") from None
+    if problem != "ok":
+        conn.close()
+        raise CacheError(f"{path}: the cache is damaged ({' '.join(problem.split())}); {hint}")
     return sqlite_utils.Database(conn)
 
 

@@ -25,8 +25,8 @@ def add_message(
     state: str = "sent",
 ) -> int:
     """Store a message and update its conversation's preview, unread count and
-    "customer waiting since" (a customer message starts the clock, an agent's reply
-    stops it; bots, notes and system lines leave it alone)."""
+    "customer waiting since" (a customer message starts the clock of an open
+    conversation, an agent's reply stops it; bots, notes and system lines leave it alone)."""
     cur = conn.execute(
         "INSERT INTO messages (conversation_id, sender, agent_id, body, at, server_id, "
         "client_id, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -35,7 +35,8 @@ def add_message(
     preview = one_line(body, limit=200) if sender in _PREVIEW_SENDERS else None
     if sender == "customer":
         conn.execute(
-            "UPDATE conversations SET waiting_since = coalesce(waiting_since, ?), "
+            "UPDATE conversations SET "
+            "waiting_since = CASE WHEN status = 'open' THEN coalesce(waiting_since, ?) END, "
             "unread = unread + 1, preview = ?, last_message_at = max(last_message_at, ?) "
             "WHERE id = ?",
             [at, preview, at, conversation_id],

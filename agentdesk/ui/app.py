@@ -389,7 +389,7 @@ class AgentDeskApp(App[int]):
         title = self.query_one("#thread-title", Static)
         row = self.current
         if row is None:
-            title.update(Text(" " + self.t("thread.empty"), style="grey58"))
+            title.update("")
             return
         text = Text.assemble(" ", (one_line(row.customer_name, limit=60), "bold"))
         if row.vip_level:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -130,7 +131,7 @@ class Sidebar(VerticalScroll, can_focus=True):
         for conv in others:
             parts.append(
                 Text.assemble(
-                    (timefmt.clock(conv.last_message_at, now), "grey58"),
+                    (timefmt.day(conv.last_message_at, now), "grey58"),
                     "  ",
                     (conv.group, ""),
                     "  ",
@@ -148,5 +149,5 @@ class Sidebar(VerticalScroll, can_focus=True):
             parts.append(Text(self._t("sidebar.no_notes"), style="grey58"))
         for note in card.notes:
             parts.append(Text.assemble(("📝 ", ""), (note.author or "?", "bold"), ("  " + timefmt.clock(note.at, now), "grey58")))
-            parts.append(Text("  " + one_line(note.body, limit=500)))
+            parts.append(Padding(Text(one_line(note.body, limit=500)), (0, 0, 0, 2)))
         return Group(*parts)

@@ -169,9 +169,10 @@ class ThreadView(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
-        width = self.scrollable_content_region.width
-        if index >= len(self._lines):
+        width, height = self.scrollable_content_region.size
+        # A short thread sits at the bottom, next to the composer, like any chat.
+        index = scroll_y + y - max(0, height - len(self._lines))
+        if not 0 <= index < len(self._lines):
             return Strip.blank(width, self.rich_style)
         return self._lines[index].crop(scroll_x, scroll_x + width).apply_style(self.rich_style)
 
