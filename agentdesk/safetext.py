@@ -20,7 +20,7 @@ _ESCAPES = re.compile(
     (?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]            # CSI
   | (?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?   # OSC, to BEL or ST (or end)
   | \x1b[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?      # DCS / SOS / PM / APC
-  | \x1b[@-Z\\-_]?                              # any other escape (or a lone ESC)
+  | \x1b(?:[ -/]*[0-~])?                         # nF / Fp / Fe / Fs escapes (ESC ( B, ESC 7), or a lone ESC
     """,
     re.VERBOSE,
 )

@@ -1,0 +1,262 @@
+"""Settings: where they are found, what a bad file says, and secrets kept out of sight."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import fields, replace
+from pathlib import Path
+
+import pytest
+
+from agentdesk.config import (
+    ConfigError,
+    Settings,
+    ShopSettings,
+    find_config,
+    load_settings,
+    parse_file,
+)
+
+REPO_CONFIG = Path(__file__).resolve().parents[1] / "config.toml"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """No real config anywhere: a fresh home, XDG dirs inside it, and a cwd with no
+    config.toml (the repo root, where pytest runs, has one)."""
+    home = tmp_path / "home"
+    work = tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.delenv("AGENTDESK_CONFIG", raising=False)
+    monkeypatch.delenv("AGENTDESK_TOKEN", raising=False)
+    monkeypatch.chdir(work)
+    return tmp_path
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def agent_config(path: Path, name: str) -> Path:
+    return write(path, f'[agent]\nname = "{name}"\n')
+
+
+# --- defaults and lookup order -------------------------------------------------------
+
+
+def test_no_config_anywhere_gives_defaults():
+    settings = load_settings()
+    assert settings == Settings()
+    assert settings.source is None
+    assert settings.shop.url == "" and settings.shop.token == ""
+    assert (settings.timers.amber_seconds, settings.timers.red_seconds, settings.timers.late_seconds) == (30, 100, 180)
+
+
+def test_lookup_order_explicit_then_env_then_cwd_then_user_config_dir(isolated, monkeypatch):
+    explicit = agent_config(isolated / "explicit.toml", "explicit")
+    from_env = agent_config(isolated / "env.toml", "env")
+    in_cwd = agent_config(Path.cwd() / "config.toml", "cwd")
+    in_xdg = agent_config(isolated / "home" / ".config" / "agentdesk" / "config.toml", "xdg")
+    monkeypatch.setenv("AGENTDESK_CONFIG", str(from_env))
+
+    s = load_settings(explicit)
+    assert (s.agent.name, s.source) == ("explicit", explicit)
+
+    s = load_settings()
+    assert (s.agent.name, s.source) == ("env", from_env)
+
+    monkeypatch.delenv("AGENTDESK_CONFIG")
+    s = load_settings()
+    assert (s.agent.name, s.source) == ("cwd", in_cwd)
+
+    in_cwd.unlink()
+    s = load_settings()
+    assert (s.agent.name, s.source) == ("xdg", in_xdg)
+
+    in_xdg.unlink()
+    assert load_settings() == Settings()
+
+
+def test_explicit_config_that_does_not_exist_is_an_error_not_a_fallback(isolated):
+    agent_config(Path.cwd() / "config.toml", "cwd")
+    missing = isolated / "nope.toml"
+    with pytest.raises(ConfigError) as err:
+        load_settings(missing)
+    assert str(missing) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_env_config_that_does_not_exist_is_an_error(isolated, monkeypatch):
+    missing = isolated / "gone.toml"
+    monkeypatch.setenv("AGENTDESK_CONFIG", str(missing))
+    with pytest.raises(ConfigError) as err:
+        find_config()
+    message = str(err.value)
+    assert str(missing) in message and "AGENTDESK_CONFIG" in message and "\n" not in message
+
+
+# --- secrets -------------------------------------------------------------------------
+
+
+def test_env_token_overrides_file_token_and_neither_shows_in_repr(isolated, monkeypatch):
+    path = write(isolated / "c.toml", '[shop]\nurl = "https://shop.example"\ntoken = "file-secret-123"\n')
+
+    s = load_settings(path)
+    assert s.shop.token == "file-secret-123"
+    assert "file-secret-123" not in repr(s) and "file-secret-123" not in str(s)
+    assert "https://shop.example" in repr(s)  # the rest of the section still shows
+
+    monkeypatch.setenv("AGENTDESK_TOKEN", "env-secret-456")
+    s = load_settings(path)
+    assert s.shop.token == "env-secret-456"
+    assert "env-secret-456" not in repr(s) and "file-secret-123" not in repr(s)
+    assert "env-secret-456" not in repr(s.shop)
+
+
+def test_env_token_applies_without_any_config_file(monkeypatch):
+    monkeypatch.setenv("AGENTDESK_TOKEN", "only-in-env")
+    s = load_settings()
+    assert s.shop.token == "only-in-env"
+    assert "only-in-env" not in repr(s)
+
+
+# --- errors: one line, naming the file and the key --------------------------------------
+
+BAD_FILES = [
+    pytest.param("[ui]\nlanguage = \n", None, id="invalid-toml"),
+    pytest.param("[shopp]\nurl = 'https://x'\n", "shopp", id="unknown-section"),
+    pytest.param("[ui]\nlangauge = 'zh'\n", "langauge", id="unknown-key"),
+    pytest.param("[timers]\namber_seconds = '30'\n", "amber_seconds", id="string-for-int"),
+    pytest.param("[timers]\nred_seconds = true\n", "red_seconds", id="bool-for-int"),
+    pytest.param("[shop]\ntoken = 42\n", "token", id="int-for-string"),
+    pytest.param("[ui]\nlanguage = 'fr'\n", "language", id="bad-language"),
+    pytest.param("[shop]\nurl = 'shop.example.com'\n", "url", id="bad-url"),
+    pytest.param("[timers]\namber_seconds = 100\nred_seconds = 100\n", "amber_seconds", id="amber-equals-red"),
+    pytest.param("[timers]\namber_seconds = 150\n", "amber_seconds", id="amber-above-red"),
+    pytest.param("[timers]\nlate_seconds = -5\n", "late_seconds", id="negative"),
+    pytest.param("ui = 'zh'\n", "ui", id="section-not-a-table"),
+]
+
+
+@pytest.mark.parametrize("text, key", BAD_FILES)
+def test_bad_config_is_one_line_naming_file_and_key(isolated, text, key):
+    path = write(isolated / "bad.toml", text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith(str(path))
+    if key:
+        assert key in message
+
+
+def test_invalid_toml_says_where(isolated):
+    path = write(isolated / "bad.toml", "[ui]\nlanguage = \n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert "TOML" in str(err.value) and "line 2" in str(err.value)
+
+
+def test_wrong_type_says_what_was_expected(isolated):
+    path = write(isolated / "bad.toml", "[timers]\namber_seconds = '30'\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert "[timers] amber_seconds must be an integer" in str(err.value)
+
+
+def test_bad_file_found_by_lookup_is_reported_too(isolated):
+    path = write(Path.cwd() / "config.toml", "[ui]\nlangauge = 'zh'\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert str(path) in str(err.value) and "langauge" in str(err.value)
+
+
+def test_valid_values_are_read(isolated):
+    path = write(
+        isolated / "ok.toml",
+        '[shop]\nurl = "http://127.0.0.1:8765"\n[ui]\nlanguage = "en"\n'
+        "[timers]\namber_seconds = 20\nred_seconds = 60\nlate_seconds = 60\n"
+        f'[cache]\npath = "{isolated / "x.sqlite"}"\n',
+    )
+    s = load_settings(path)
+    assert s.shop.url == "http://127.0.0.1:8765"
+    assert s.language == "en"
+    assert (s.timers.amber_seconds, s.timers.red_seconds, s.timers.late_seconds) == (20, 60, 60)
+    assert s.cache_path() == isolated / "x.sqlite"
+    assert s.source == path
+
+
+# --- the shipped config.toml ---------------------------------------------------------
+
+
+def test_repo_config_toml_is_every_default_documented():
+    assert REPO_CONFIG.is_file(), f"{REPO_CONFIG} is missing"
+    settings = parse_file(REPO_CONFIG)
+    assert replace(settings, source=None) == Settings()
+
+    raw = tomllib.loads(REPO_CONFIG.read_text(encoding="utf-8"))
+    defaults = Settings()
+    declared = {
+        f.name: {g.name for g in fields(getattr(defaults, f.name))}
+        for f in fields(Settings)
+        if f.name != "source"
+    }
+    assert {name: set(section) for name, section in raw.items()} == declared
+
+
+# --- language ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "lang, expected",
+    [("zh_CN.UTF-8", "zh"), ("zh_TW.UTF-8", "zh"), ("en_US", "en"), ("en_US.UTF-8", "en"), ("de_DE.UTF-8", "en")],
+)
+def test_auto_language_follows_lang(monkeypatch, lang, expected):
+    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", lang)
+    assert Settings().ui.language == "auto"
+    assert Settings().language == expected
+
+
+def test_lc_all_wins_over_lang(monkeypatch):
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    monkeypatch.setenv("LC_ALL", "zh_CN.UTF-8")
+    assert Settings().language == "zh"
+
+
+def test_explicit_language_ignores_the_locale(isolated, monkeypatch):
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    path = write(isolated / "en.toml", '[ui]\nlanguage = "en"\n')
+    assert load_settings(path).language == "en"
+
+
+# --- cache paths ---------------------------------------------------------------------
+
+
+def test_demo_cache_is_separate_from_the_real_cache(isolated):
+    data_dir = isolated / "home" / ".local" / "share" / "agentdesk"
+    s = Settings()
+    assert s.cache_path() == data_dir / "cache.sqlite"
+    assert s.cache_path(demo=True) == data_dir / "demo.sqlite"
+
+    custom = replace(s, cache=replace(s.cache, path=str(isolated / "shop.sqlite")))
+    assert custom.cache_path() == isolated / "shop.sqlite"
+    assert custom.cache_path(demo=True) not in (custom.cache_path(), s.cache_path())
+
+
+def test_cache_path_expands_the_home_directory(isolated):
+    s = Settings()
+    s = replace(s, cache=replace(s.cache, path="~/caches/shop.sqlite"))
+    assert s.cache_path() == isolated / "home" / "caches" / "shop.sqlite"
+
+
+def test_shop_settings_repr_hides_the_token_field_entirely():
+    assert "token" not in repr(ShopSettings(url="https://x", token="t0ps3cret"))
