@@ -166,7 +166,9 @@ def test_a_cache_from_a_newer_agentdesk_is_refused_and_left_untouched(cache_path
     conn.close()
 
 
-def test_a_damaged_cache_is_refused_when_opened(cache_path):
+def test_a_damaged_cache_is_reported_by_the_integrity_check(cache_path):
+    """Opening stays cheap; the full page check (run in the background by the app)
+    names the damage and the way out, and never touches the file."""
     s = Store(cache_path)
     add_many = [(f"c{i % 7}", "customer", "x" * 200, T0 + i) for i in range(3000)]
     s.write(lambda c: c.executemany("INSERT INTO messages (conversation_id, sender, body, at) VALUES (?, ?, ?, ?)", add_many))
@@ -180,9 +182,14 @@ def test_a_damaged_cache_is_refused_when_opened(cache_path):
     cache_path.write_bytes(bytes(data))
 
     with pytest.raises(CacheError) as err:
-        Store(cache_path)
+        store = Store(cache_path)  # may already fail on a damaged schema page
+        try:
+            store.check_integrity()
+        finally:
+            store.close()
     assert "damaged" in str(err.value) and "--reset-cache" in str(err.value)
     assert "\n" not in str(err.value)
+    assert cache_path.read_bytes() == bytes(data)
 
 
 def test_reset_cache_removes_the_file_and_its_companions(cache_path):

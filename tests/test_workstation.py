@@ -337,3 +337,18 @@ async def test_typing_right_after_enter_is_never_lost(demo_store):
         await pilot.pause(0.6)  # the merged draft is saved too
         await settle(pilot, app)
         assert demo_store.read(writes.get_draft, first.id) == "草稿:ok"
+
+
+async def test_damage_found_after_startup_is_reported(demo_store, monkeypatch):
+    """The full integrity check runs after the first paint and names the way out."""
+    from agentdesk.store import CacheError
+
+    def damaged():
+        raise CacheError(f"{demo_store.path}: the cache is damaged (page 7); run again with --reset-cache")
+
+    monkeypatch.setattr(demo_store, "check_integrity", damaged)
+    app = make_app(demo_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        assert app.query_one(InboxList).rows, "the cached inbox is still shown"
+        assert any("--reset-cache" in str(n.message) for n in app._notifications)

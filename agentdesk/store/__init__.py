@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from agentdesk.store.db import CacheError, connect, open_cache, reset_cache
+from agentdesk.store.db import CacheError, check_integrity, connect, open_cache, reset_cache
 
 __all__ = ["CacheError", "Store", "open_cache", "reset_cache"]
 
@@ -63,6 +63,11 @@ class Store:
                 raise
             conn.execute("COMMIT")
             return result
+
+    def check_integrity(self) -> None:
+        """Full page check (slow on big caches: call it from a worker); raises CacheError."""
+        with self.reading() as conn:
+            check_integrity(conn, self.path)
 
     def close(self) -> None:
         if self._closed:

@@ -21,7 +21,7 @@ from agentdesk.config import Settings
 from agentdesk.i18n import Catalog
 from agentdesk.models import CONVERSATION_STATUSES, InboxRow
 from agentdesk.safetext import one_line
-from agentdesk.store import Store, customers, inbox, thread, writes
+from agentdesk.store import CacheError, Store, customers, inbox, thread, writes
 from agentdesk.store.inbox import TABS, InboxFilter
 from agentdesk.ui import actions
 from agentdesk.ui.commands import ActionCommands
@@ -197,6 +197,14 @@ class AgentDeskApp(App[int]):
             row = self.store.read(inbox.longest_waiting, InboxFilter(tab="all", status="open", me=self.me))
         self.call_from_thread(self._jump_to, row)
 
+    @work(thread=True, exclusive=True, group="integrity", exit_on_error=False)
+    def check_cache(self) -> None:
+        """The full page check, after the inbox is on screen (it reads the whole file)."""
+        try:
+            self.store.check_integrity()
+        except CacheError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error", timeout=60)
+
     # -- workers: writing ------------------------------------------------------------
 
     @work(thread=True, group="write", exit_on_error=False)
@@ -237,6 +245,7 @@ class AgentDeskApp(App[int]):
         if self.first_paint_ms is None:
             self.first_paint_ms = (time.perf_counter() - self.started) * 1000
             self.log(f"inbox first paint after {self.first_paint_ms:.1f} ms")
+            self.check_cache()
         if event.open_kept and lst.highlighted and lst.highlighted.id == event.keep:
             self._open(lst.highlighted)
 
