@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_app(args: argparse.Namespace) -> int:
     from agentdesk.config import ConfigError, load_settings
-    from agentdesk.store import CacheError, Store, reset_cache
+    from agentdesk.store import CacheError
 
     if args.monitor:
         return fail("monitor mode is not available yet (it arrives with the supervisor board)")
@@ -65,25 +65,55 @@ def run_app(args: argparse.Namespace) -> int:
         return fail(f"config error: {exc}")
 
     path = settings.cache_path(demo=args.demo)
-    if args.reset_cache:
-        reset_cache(path)
     try:
-        if args.demo:
-            from agentdesk.demo.build import open_demo
-
-            store = open_demo(path, anchor=time.time(), agent=settings.agent.name)
-        else:
-            store = Store(path)
+        store, engine = open_workstation(args, settings, path)
     except CacheError as exc:
         return fail(f"cache error: {exc}")
-    except ValueError as exc:  # a demo agent that does not exist
+    except ConfigError as exc:
         return fail(f"config error: {exc}")
 
     from agentdesk.ui.app import AgentDeskApp
 
-    app = AgentDeskApp(store=store, settings=settings, demo=args.demo)
+    app = AgentDeskApp(store=store, settings=settings, demo=args.demo, sync=engine)
     try:
         app.run()
     finally:
         store.close()
     return app.return_code or 0
+
+
+def open_workstation(args: argparse.Namespace, settings, path):
+    """The cache and its sync engine: the in-process demo shop with ``--demo``, the
+    configured shop otherwise (no shop configured: the cache alone, offline)."""
+    import asyncio
+
+    from agentdesk.store import Store, reset_cache
+    from agentdesk.sync import connect
+    from agentdesk.sync.engine import SyncEngine
+
+    if args.reset_cache:
+        reset_cache(path)
+        if args.demo:
+            reset_cache(connect.demo_server_path(path))
+    if args.demo:
+        client = connect.demo_client(path, agent=settings.agent.name, simulate=settings.demo.simulate,
+                                     source=str(settings.source or "config"))
+        store = Store(path)
+        try:
+            connect.check_demo_cache(store)
+        except Exception:
+            store.close()
+            raise
+        engine = SyncEngine(store, client)
+        if not engine.synced():  # first run: build the cache from the demo shop (< 1 s)
+
+            async def first_sync() -> None:
+                await engine.identify()
+                await engine.initial_sync()
+
+            asyncio.run(first_sync())
+        return store, engine
+    store = Store(path)
+    if not settings.shop.url:
+        return store, None
+    return store, SyncEngine(store, connect.shop_client(settings))

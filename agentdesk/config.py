@@ -59,12 +59,19 @@ class TimerSettings:
 
 
 @dataclass(frozen=True)
+class DemoSettings:
+    #: Customer messages per minute the demo shop's simulator writes in (0: none).
+    simulate: float = 4.0
+
+
+@dataclass(frozen=True)
 class Settings:
     shop: ShopSettings = ShopSettings()
     agent: AgentSettings = AgentSettings()
     cache: CacheSettings = CacheSettings()
     ui: UISettings = UISettings()
     timers: TimerSettings = TimerSettings()
+    demo: DemoSettings = DemoSettings()
     #: The file these came from, or None for defaults.
     source: Path | None = None
 
@@ -90,6 +97,7 @@ _SECTIONS: dict[str, type] = {
     "cache": CacheSettings,
     "ui": UISettings,
     "timers": TimerSettings,
+    "demo": DemoSettings,
 }
 
 
@@ -164,6 +172,8 @@ def _section(cls: type, name: str, values: dict[str, Any], where: str) -> Any:
             known = ", ".join(declared)
             raise ConfigError(f"{where}: unknown key [{name}] {key} (known: {known})")
         expected = type(getattr(defaults, key))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)  # `simulate = 4` means 4.0
         # bool is an int in Python; a TOML `true` is never a valid number of seconds.
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(
@@ -188,6 +198,8 @@ def _check(section: Any, name: str, where: str) -> None:
             raise ConfigError(
                 f"{where}: [timers] need amber_seconds < red_seconds <= late_seconds"
             )
+    if isinstance(section, DemoSettings) and not 0 <= section.simulate <= 600:
+        raise ConfigError(f"{where}: [demo] simulate must be between 0 and 600 messages per minute")
     if isinstance(section, ShopSettings) and section.url:
         if not section.url.startswith(("http://", "https://")):
             raise ConfigError(f"{where}: [shop] url must start with http:// or https://")

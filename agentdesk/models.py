@@ -102,7 +102,10 @@ class Message:
     agent_id: str | None = None
     author: str = ""  # the agent's display name, joined in for rendering
     server_id: str | None = None
-    state: str = "sent"  # pending | sent | failed (the outbox, next issue)
+    state: str = "sent"  # pending | sent | failed: where the outbox has got with it
+    client_id: str | None = None  # the Idempotency-Key it is (or was) sent with
+    error: str | None = None  # why sending failed, shown under a failed message
+    auto: bool = False  # sent automatically (auto-greeting)
 
     @property
     def key(self) -> tuple[float, int]:

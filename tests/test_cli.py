@@ -151,6 +151,6 @@ def test_the_demo_does_not_touch_the_real_cache(run, tmp_path):
 
     assert done.returncode == 2
     line = one_error_line(done)
-    assert "没有这个人" in line
+    assert "没有这个人" in line and str(config) in line
     assert cache.read_bytes() == b"not a database" * 100
-    assert (tmp_path / "home" / ".local" / "share" / "agentdesk" / "demo.sqlite").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml", "home", "shop-cache.sqlite"]

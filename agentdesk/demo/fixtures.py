@@ -92,6 +92,12 @@ def load(anchor: float) -> ShopData:
     return data
 
 
+def load_shop() -> ShopData:
+    """Only the shop and its agents (with their demo tokens), without the customers."""
+    folder = resources.files("agentdesk.demo") / "fixtures"
+    return _shop(_read(folder / "shop.json", "shop.json"))
+
+
 def _read(path: Any, name: str) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))

@@ -39,7 +39,10 @@ def inbox_row(r: sqlite3.Row | tuple) -> InboxRow:
     )
 
 
-MESSAGE_COLUMNS = "m.id, m.conversation_id, m.sender, m.body, m.at, m.agent_id, a.name, m.server_id, m.state"
+MESSAGE_COLUMNS = (
+    "m.id, m.conversation_id, m.sender, m.body, m.at, m.agent_id, a.name, m.server_id, m.state, "
+    "m.client_id, m.error, m.auto"
+)
 
 
 def message(r: tuple) -> Message:
@@ -53,6 +56,9 @@ def message(r: tuple) -> Message:
         author=r[6] or "",
         server_id=r[7],
         state=r[8],
+        client_id=r[9],
+        error=r[10],
+        auto=bool(r[11]),
     )
 
 

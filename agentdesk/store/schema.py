@@ -102,6 +102,36 @@ MIGRATIONS: list[str] = [
         updated_at REAL NOT NULL
     );
     """,
+    # 2: syncing with the shop API (issue 3): server versions, the durable outbox
+    """
+    ALTER TABLE conversations ADD COLUMN stage TEXT NOT NULL DEFAULT 'agent';
+    ALTER TABLE conversations ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversations ADD COLUMN snoozed_until REAL;
+    ALTER TABLE conversations ADD COLUMN updated_at REAL;
+    ALTER TABLE customers ADD COLUMN updated_at REAL;
+    ALTER TABLE orders ADD COLUMN updated_at REAL;
+    ALTER TABLE messages ADD COLUMN seq INTEGER;
+    ALTER TABLE messages ADD COLUMN auto INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN error TEXT;
+    ALTER TABLE customer_notes ADD COLUMN client_id TEXT;
+    CREATE UNIQUE INDEX ux_notes_client ON customer_notes (client_id) WHERE client_id IS NOT NULL;
+
+    -- Every write to the shop is a row here *before* any network call. ``id`` is the
+    -- client UUID sent as Idempotency-Key, so a retry can never act twice.
+    CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        conversation_id TEXT,
+        customer_id TEXT,
+        payload TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at REAL NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        error TEXT
+    );
+    CREATE INDEX ix_outbox_due ON outbox (state, next_at, created_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

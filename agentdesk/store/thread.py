@@ -43,3 +43,12 @@ def last_customer_message(conn: sqlite3.Connection, conversation_id: str) -> Mes
     sql = _SELECT + " AND m.sender = 'customer' ORDER BY m.at DESC, m.id DESC LIMIT 1"
     r = conn.execute(sql, [conversation_id]).fetchone()
     return message(r) if r else None
+
+
+def since(conn: sqlite3.Connection, conversation_id: str, first: tuple[float, int] | None, limit: int = 50) -> list[Message]:
+    """Everything from ``first`` (the oldest message on screen) to the newest; with no
+    ``first``, the latest page. What the thread re-reads after a sync change."""
+    if first is None:
+        return latest(conn, conversation_id, limit)
+    sql = _SELECT + " AND (m.at, m.id) >= (?, ?) ORDER BY m.at, m.id"
+    return [message(r) for r in conn.execute(sql, [conversation_id, *first])]

@@ -26,7 +26,8 @@ def add_message(
 ) -> int:
     """Store a message and update its conversation's preview, unread count and
     "customer waiting since" (a customer message starts the clock of an open
-    conversation, an agent's reply stops it; bots, notes and system lines leave it alone)."""
+    conversation a human is to answer – not one the shop bot is handling – an agent's
+    reply stops it; bots, notes and system lines leave it alone)."""
     cur = conn.execute(
         "INSERT INTO messages (conversation_id, sender, agent_id, body, at, server_id, "
         "client_id, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -36,7 +37,7 @@ def add_message(
     if sender == "customer":
         conn.execute(
             "UPDATE conversations SET "
-            "waiting_since = CASE WHEN status = 'open' THEN coalesce(waiting_since, ?) END, "
+            "waiting_since = CASE WHEN status = 'open' AND stage != 'bot' THEN coalesce(waiting_since, ?) END, "
             "unread = unread + 1, preview = ?, last_message_at = max(last_message_at, ?) "
             "WHERE id = ?",
             [at, preview, at, conversation_id],
@@ -54,6 +55,27 @@ def add_message(
             [preview, at, conversation_id],
         )
     return int(cur.lastrowid)
+
+
+def refresh_summary(conn: sqlite3.Connection, conversation_id: str) -> None:
+    """Recompute preview and "customer waiting since" from the thread itself (after a
+    local message is withdrawn, or a conversation is reopened by the shop)."""
+    r = conn.execute(
+        "SELECT body FROM messages WHERE conversation_id = ? AND sender IN ('customer', 'agent', 'bot') "
+        "ORDER BY at DESC, id DESC LIMIT 1",
+        [conversation_id],
+    ).fetchone()
+    if r:
+        conn.execute(
+            "UPDATE conversations SET preview = ? WHERE id = ?", [one_line(r[0], limit=200), conversation_id]
+        )
+    conn.execute(
+        "UPDATE conversations SET waiting_since = CASE WHEN status = 'open' AND stage != 'bot' THEN ("
+        " SELECT min(m.at) FROM messages m WHERE m.conversation_id = ?1 AND m.sender = 'customer'"
+        " AND m.at > coalesce((SELECT max(at) FROM messages WHERE conversation_id = ?1"
+        " AND sender = 'agent'), -1)) END WHERE id = ?1",
+        [conversation_id],
+    )
 
 
 def mark_read(conn: sqlite3.Connection, conversation_id: str) -> None:

@@ -21,17 +21,23 @@ from agentdesk.config import Settings
 from agentdesk.i18n import Catalog
 from agentdesk.models import CONVERSATION_STATUSES, InboxRow
 from agentdesk.safetext import one_line
-from agentdesk.store import CacheError, Store, customers, inbox, thread, writes
+from agentdesk.store import CacheError, Store, customers, inbox, outbox, thread, writes
 from agentdesk.store.inbox import TABS, InboxFilter
+from agentdesk.sync.engine import Changes, SyncEngine, SyncStatus
 from agentdesk.ui import actions
 from agentdesk.ui.commands import ActionCommands
 from agentdesk.ui.messages import (
+    CardLoaded,
     ConversationLoaded,
+    DraftRestored,
     InboxLoaded,
     InboxPage,
     MessageStored,
     OlderLoaded,
     SendFailed,
+    SyncChanged,
+    SyncStatusChanged,
+    ThreadRefreshed,
 )
 from agentdesk.ui.screens.help import HelpScreen
 from agentdesk.ui.widgets.composer import Composer
@@ -59,8 +65,10 @@ class AgentDeskApp(App[int]):
         demo: bool = False,
         clock: Clock | None = None,
         read_only: bool = False,
+        sync: SyncEngine | None = None,
     ) -> None:
         super().__init__()
+        self.sync = sync
         self.store = store
         self.settings = settings
         self.demo = demo
@@ -108,6 +116,28 @@ class AgentDeskApp(App[int]):
         self._render_thread_title()
         self.load_identity()
         self.set_interval(1.0, self._tick)
+        self._inbox_dirty = False
+        self.set_interval(0.3, self._flush_inbox_refresh)
+        if self.sync is not None:
+            self.sync.on_change = lambda changes: self.post_message(SyncChanged(changes))
+            self.sync.on_status = lambda status: self.post_message(SyncStatusChanged(status))
+            self.run_sync()
+
+    def on_unmount(self) -> None:
+        if self.sync is not None:
+            self.sync.stop()
+
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
+    def run_sync(self) -> None:
+        """The sync engine on its own event loop in this thread: HTTP and SQLite
+        writes never touch the UI loop."""
+        import asyncio
+
+        assert self.sync is not None
+        try:
+            asyncio.run(self.sync.run())
+        except asyncio.CancelledError:
+            pass
 
     def _tick(self) -> None:
         """Wait timers are computed at draw time; redraw the lines that show them."""
@@ -132,7 +162,8 @@ class AgentDeskApp(App[int]):
         header = self.query_one(HeaderBar)
         header.shop = shop
         header.agent = self.me_name
-        header.connection = "demo" if self.demo else "offline"
+        if self.sync is None:
+            header.connection = "demo" if self.demo else "offline"
         self.query_one(InboxList).agent_names = agents
         self.filter = InboxFilter(tab=self.filter.tab, status=self.filter.status, me=self.me)
         self.reload_inbox()
@@ -213,21 +244,47 @@ class AgentDeskApp(App[int]):
 
     @work(thread=True, group="write", exit_on_error=False)
     def store_reply(self, conversation_id: str, text: str, after: tuple | None) -> None:
-        """Write the agent's reply to the cache (the outbox takes it to the shop later)."""
+        """Queue the reply in the outbox (shown at once as pending); the sync engine
+        delivers it, now or whenever the shop is reachable again."""
         now = self.clock.now()
-
-        def write(conn):
-            writes.add_message(conn, conversation_id, "agent", text, now, agent_id=self.me)
-            writes.save_draft(conn, conversation_id, "", now)
-
         try:
-            self.store.write(write)
+            self.store.write(outbox.send_message, conversation_id, text, now, agent_id=self.me)
         except Exception as exc:  # keep what the agent typed
             self.post_message(SendFailed(conversation_id, text, str(exc)))
             return
+        if self.sync is not None:
+            self.sync.kick()
         start = after or (0.0, 0)
         fresh = self.store.read(thread.newer, conversation_id, start)
         self.post_message(MessageStored(conversation_id, fresh))
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def retry_failed(self, conversation_id: str) -> None:
+        def write(conn):
+            ids = [r[0] for r in conn.execute(
+                "SELECT client_id FROM messages WHERE conversation_id = ? AND state = 'failed'", [conversation_id])]
+            return sum(outbox.retry(conn, i, self.clock.now()) for i in ids)
+
+        n = self.store.write(write)
+        if n and self.sync is not None:
+            self.sync.kick()
+        self.call_from_thread(
+            self.notify, self.t("notify.retrying", n=n) if n else self.t("notify.nothing_to_retry")
+        )
+        self.refresh_thread(conversation_id, None)
+
+    @work(thread=True, group="thread-refresh", exit_on_error=False)
+    def refresh_thread(self, conversation_id: str, first: tuple | None) -> None:
+        msgs = self.store.read(thread.since, conversation_id, first, THREAD_PAGE)
+        self.post_message(ThreadRefreshed(conversation_id, msgs))
+
+    @work(thread=True, group="card", exit_on_error=False)
+    def reload_card(self, conversation_id: str, customer_id: str) -> None:
+        self.post_message(CardLoaded(conversation_id, self.store.read(customers.card, customer_id)))
+
+    @work(thread=True, group="draft", exit_on_error=False)
+    def reload_draft(self, conversation_id: str) -> None:
+        self.post_message(DraftRestored(conversation_id, self.store.read(writes.get_draft, conversation_id)))
 
     # -- handlers: state ---------------------------------------------------------------
 
@@ -317,6 +374,68 @@ class AgentDeskApp(App[int]):
         if composer.conversation_id == event.conversation_id and not composer.text.strip():
             composer.load_text(event.text)
         self.notify(self.t("notify.error", e=event.error), severity="error")
+
+    # -- sync ---------------------------------------------------------------------------
+
+    @on(SyncChanged)
+    def _sync_changed(self, event: SyncChanged) -> None:
+        changes: Changes = event.changes  # type: ignore[assignment]
+        if changes.agents:
+            self.load_identity()
+        if changes.conversations:
+            self._inbox_dirty = True  # coalesced: at most one inbox re-read per 0.3 s
+        current = self.current
+        if current is not None:
+            if current.id in changes.threads:
+                view = self.query_one(ThreadView)
+                first = view.messages[0].key if view.conversation_id == current.id and view.messages else None
+                self.refresh_thread(current.id, first)
+            if current.customer_id in changes.customers:
+                self.reload_card(current.id, current.customer_id)
+        for conversation_id, name in changes.conflicts:
+            self.notify(self.t("notify.conflict", name=name), severity="warning", timeout=10)
+            if current is not None and conversation_id == current.id:
+                self.reload_draft(conversation_id)
+        for failure in changes.failures[:3]:
+            self.notify(failure, severity="error", timeout=8)
+
+    def _flush_inbox_refresh(self) -> None:
+        if self._inbox_dirty:
+            self._inbox_dirty = False
+            self._refresh_inbox()
+
+    @on(SyncStatusChanged)
+    def _sync_status(self, event: SyncStatusChanged) -> None:
+        status: SyncStatus = event.status  # type: ignore[assignment]
+        header = self.query_one(HeaderBar)
+        header.connection = "demo" if self.demo and status.state == "online" else status.state
+        header.last_sync = status.last_sync_at
+        header.pending = status.pending
+
+    @on(ThreadRefreshed)
+    def _thread_refreshed(self, event: ThreadRefreshed) -> None:
+        self.query_one(ThreadView).refresh_from(event.conversation_id, event.messages)
+
+    @on(CardLoaded)
+    def _card_loaded(self, event: CardLoaded) -> None:
+        if self.current is not None and self.current.id == event.conversation_id:
+            self.query_one(Sidebar).show(event.card, event.conversation_id)
+
+    @on(DraftRestored)
+    def _draft_restored(self, event: DraftRestored) -> None:
+        """A refused reply came back: the composer shows it (anything typed since follows)."""
+        composer = self.query_one(Composer)
+        if composer.conversation_id != event.conversation_id or not event.draft:
+            return
+        typed = composer.text
+        text = event.draft if typed.strip() and typed in event.draft else (
+            event.draft + ("\n" + typed if typed.strip() else ""))
+        composer.load_text(text)
+        composer.move_cursor(composer.document.end)
+
+    def action_retry_failed(self) -> None:
+        if self.current is not None and not self.read_only:
+            self.retry_failed(self.current.id)
 
     @on(Tabs.TabActivated)
     def _tab_activated(self, event: Tabs.TabActivated) -> None:

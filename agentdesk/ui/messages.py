@@ -57,3 +57,33 @@ class SendFailed(Message):
     conversation_id: str
     text: str
     error: str
+
+
+@dataclass
+class SyncChanged(Message):
+    """The sync engine applied a batch (posted from its thread)."""
+
+    changes: object  # agentdesk.sync.engine.Changes
+
+
+@dataclass
+class SyncStatusChanged(Message):
+    status: object  # agentdesk.sync.engine.SyncStatus
+
+
+@dataclass
+class ThreadRefreshed(Message):
+    conversation_id: str
+    messages: list[ChatMessage]
+
+
+@dataclass
+class CardLoaded(Message):
+    conversation_id: str
+    card: CustomerCard | None
+
+
+@dataclass
+class DraftRestored(Message):
+    conversation_id: str
+    draft: str

@@ -19,6 +19,8 @@ class HeaderBar(Widget):
     shop = reactive("")
     agent = reactive("")
     connection = reactive("offline")
+    last_sync: reactive[float | None] = reactive(None)
+    pending = reactive(0)
 
     def __init__(self, *, now: Callable[[], float], t: Catalog, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -43,6 +45,12 @@ class HeaderBar(Widget):
             ("● ", dot_style),
             (t(f"conn.{self.connection}"), dot_style),
         )
+        if self.connection != "demo":
+            if self.connection != "online":
+                when = time.strftime("%H:%M", time.localtime(self.last_sync)) if self.last_sync else None
+                left.append("  " + (t("conn.last_sync", t=when) if when else t("conn.never")), style="grey58")
+            if self.pending:
+                left.append("  " + t("conn.pending", n=self.pending), style="#ffd75f")
         right = Text(clock + " ", style="grey66")
         gap = max(1, self.size.width - left.cell_len - right.cell_len)
         return Text.assemble(left, " " * gap, right)

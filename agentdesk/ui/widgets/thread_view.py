@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from rich.align import Align
 from rich.cells import cell_len
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.style import Style
 from rich.text import Text
@@ -99,6 +99,23 @@ class ThreadView(ScrollView, can_focus=True):
         self.scroll_to(y=self.scroll_offset.y + len(self._lines) - before, animate=False, immediate=True, force=True)
         self.call_after_refresh(self._check_older)
 
+    def refresh_from(self, conversation_id: str, messages: list[Message], has_older: bool | None = None) -> None:
+        """Replace what is shown from the oldest loaded message on (sync brought new
+        messages, or a pending one was sent or withdrawn), keeping the reading position:
+        at the bottom it follows new messages, elsewhere it stays put."""
+        if conversation_id != self.conversation_id:
+            return
+        at_bottom = self.scroll_offset.y >= self.max_scroll_y - 1
+        y = self.scroll_offset.y
+        self.messages = list(messages)
+        if has_older is not None:
+            self.has_older = has_older
+        self._layout(force=True)
+        if at_bottom:
+            self.scroll_end(animate=False, immediate=True, force=True)
+        else:
+            self.scroll_to(y=y, animate=False, immediate=True, force=True)
+
     def append(self, conversation_id: str, messages: list[Message]) -> None:
         if conversation_id != self.conversation_id or not messages:
             return
@@ -146,8 +163,7 @@ class ThreadView(ScrollView, can_focus=True):
         if m.sender == "customer":
             title = Text.assemble((one_line(self.customer_name, limit=40), "bold"), ("  " + when, "grey58"))
         elif m.sender == "agent":
-            state = {"pending": " …", "failed": " ✗"}.get(m.state, "")
-            title = Text.assemble((m.author or self._t("thread.you"), "bold"), ("  " + when + state, "grey58"))
+            title = Text.assemble((m.author or self._t("thread.you"), "bold"), ("  " + when, "grey58"))
         elif m.sender == "note":
             title = Text.assemble(("📝 " + self._t("thread.note"), "bold #ffd75f"), ("  " + (m.author or "") + " · " + when, "grey58"))
         else:  # bot
@@ -163,6 +179,14 @@ class ThreadView(ScrollView, can_focus=True):
             width=min(max(_widest_line(body), title.cell_len + 2) + 4, int(width * 0.78)) if width > 20 else None,
             padding=(0, 1),
         )
+        if m.state != "sent":  # the outbox has not delivered it (yet)
+            if m.state == "failed":
+                status = Text(self._t("thread.failed", e=one_line(m.error or "", limit=80)), style="bold #ff5f5f")
+            else:
+                status = Text(self._t("thread.pending"), style="#ffd75f")
+            status.truncate(max(10, int(width * 0.78)), overflow="ellipsis")
+            stack = Group(panel, Align.right(status) if m.sender == "agent" else status)
+            return Align.right(stack) if m.sender == "agent" else stack
         return Align.right(panel) if m.sender == "agent" else panel
 
     # -- drawing -----------------------------------------------------------------

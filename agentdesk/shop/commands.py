@@ -1,0 +1,92 @@
+"""``agentdesk shop serve|tokens|say``: run the reference shop, list its tokens, and
+write to it as a customer."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    shop = sub.add_parser("shop", help="the reference shop server (test double and demo backend)")
+    cmds = shop.add_subparsers(dest="shop_command", metavar="SHOP_COMMAND", required=True)
+
+    s = cmds.add_parser("serve", help="serve the shop API with uvicorn")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--db", required=True, metavar="PATH", help="the shop's own SQLite file")
+    s.add_argument("--seed", choices=("demo", "none"), default="demo", help="seed an empty database (default demo)")
+    s.add_argument("--simulate", type=float, default=0.0, metavar="RATE", help="customer messages per minute")
+    s.add_argument("--fail-rate", type=float, default=0.0, metavar="X", help="share of requests that fail (0-1)")
+    s.add_argument("--latency", type=int, default=0, metavar="MS", help="added latency per request")
+    s.add_argument("--fault-seed", type=int, default=0, metavar="N", help="seed of faults and simulator")
+    s.set_defaults(run=run_serve)
+
+    t = cmds.add_parser("tokens", help="list every agent of a shop database with role and token")
+    t.add_argument("--db", required=True, metavar="PATH")
+    t.set_defaults(run=run_tokens)
+
+    y = cmds.add_parser("say", help="write to the shop as a customer (a new name starts a new customer)")
+    y.add_argument("--url", required=True, help="the shop, e.g. http://127.0.0.1:8080")
+    y.add_argument("--customer", required=True, metavar="NAME_OR_ID")
+    y.add_argument("text", help="what the customer writes")
+    y.set_defaults(run=run_say)
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"agentdesk shop: {message}", file=sys.stderr)
+    return code
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from agentdesk.shop.server import serve
+
+    if not 0 <= args.fail_rate <= 1:
+        return _fail("--fail-rate must be between 0 and 1")
+    print(f"reference shop on http://{args.host}:{args.port} (db {args.db}); Ctrl+C stops it", file=sys.stderr)
+    try:
+        serve(args.host, args.port, args.db, seed=None if args.seed == "none" else "demo",
+              simulate=args.simulate, fail_rate=args.fail_rate, latency_ms=args.latency, fault_seed=args.fault_seed)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def run_tokens(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from agentdesk.shop.state import ShopState
+
+    if not Path(args.db).is_file():
+        return _fail(f"{args.db}: no such shop database (create one with `agentdesk shop serve --db {args.db}`)")
+    try:
+        state = ShopState(args.db, seed=None)
+    except Exception as exc:  # not a shop database
+        return _fail(f"{args.db}: not a shop database ({exc})")
+    table = Table("id", "name", "role", "read_only", "token")
+    for a in state.tokens():
+        table.add_row(a["id"], a["name"], a["role"], "yes" if a["read_only"] else "no", a["token"])
+    Console().print(table)
+    return 0
+
+
+def run_say(args: argparse.Namespace) -> int:
+    import httpx
+
+    url = args.url.rstrip("/") + "/v1/customer/say"
+    try:
+        response = httpx.post(url, json={"customer": args.customer, "body": args.text}, timeout=10)
+    except httpx.HTTPError as exc:
+        return _fail(f"cannot reach {args.url}: {type(exc).__name__}", 1)
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        return _fail(f"{response.status_code}: {detail}", 1)
+    data = response.json()
+    print(data["conversation_id"])
+    return 0

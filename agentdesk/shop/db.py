@@ -1,0 +1,127 @@
+"""The reference shop's own SQLite database: schema and seeding from the demo fixtures."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS agents (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL DEFAULT 'agent',
+    read_only INTEGER NOT NULL DEFAULT 0, groups TEXT NOT NULL DEFAULT '[]',
+    token TEXT UNIQUE NOT NULL, status TEXT NOT NULL DEFAULT 'offline', last_seen REAL
+);
+CREATE TABLE IF NOT EXISTS customers (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, vip_level INTEGER NOT NULL DEFAULT 0,
+    tags TEXT NOT NULL DEFAULT '[]', location TEXT NOT NULL DEFAULT '', first_seen REAL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_customers_name ON customers (name);
+CREATE TABLE IF NOT EXISTS orders (
+    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, items TEXT NOT NULL, amount REAL NOT NULL,
+    status TEXT NOT NULL, carrier TEXT, tracking_no TEXT, address TEXT NOT NULL DEFAULT '',
+    created_at REAL, paid_at REAL, shipped_at REAL, delivered_at REAL, updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, grp TEXT NOT NULL, status TEXT NOT NULL,
+    snoozed_until REAL, assignee_id TEXT, priority TEXT NOT NULL DEFAULT 'normal',
+    tags TEXT NOT NULL DEFAULT '[]', order_id TEXT, stage TEXT NOT NULL DEFAULT 'agent',
+    version INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL, updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_conversations_customer ON conversations (customer_id, updated_at);
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, conversation_id TEXT NOT NULL,
+    sender TEXT NOT NULL, agent_id TEXT, body TEXT NOT NULL, created_at REAL NOT NULL,
+    client_id TEXT, auto INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS ix_messages_thread ON messages (conversation_id, seq);
+CREATE TABLE IF NOT EXISTS notes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, customer_id TEXT NOT NULL,
+    agent_id TEXT, body TEXT NOT NULL, created_at REAL NOT NULL, client_id TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+    cursor INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, at REAL NOT NULL, data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    agent_id TEXT NOT NULL, key TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (agent_id, key)
+);
+"""
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+def is_empty(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT count(*) FROM agents").fetchone()[0] == 0
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def seed_demo(conn: sqlite3.Connection, anchor: float) -> None:
+    """The demo shop of the fixtures, in one transaction; messages get seqs in time order."""
+    from agentdesk.demo import fixtures
+
+    data = fixtures.load(anchor)
+    raw_agents = {
+        a["id"]: a
+        for a in json.loads((resources.files("agentdesk.demo") / "fixtures" / "shop.json").read_text("utf-8"))["agents"]
+    }
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+        [("shop_id", data.shop_id), ("shop_name", data.shop_name)],
+    )
+    conn.executemany(
+        "INSERT INTO agents (id, name, role, read_only, groups, token) VALUES (?, ?, ?, ?, ?, ?)",
+        [(a.id, a.name, a.role, int(bool(raw_agents.get(a.id, {}).get("read_only"))), _dumps(list(a.groups)),
+          data.tokens[a.id]) for a in data.agents],
+    )
+    conn.executemany(
+        "INSERT INTO customers (id, name, vip_level, tags, location, first_seen, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(c.id, c.name, c.vip_level, _dumps(list(c.tags)), c.location, c.first_seen, anchor) for c in data.customers],
+    )
+    conn.executemany(
+        "INSERT INTO orders (id, customer_id, items, amount, status, carrier, tracking_no, address, created_at, "
+        "paid_at, shipped_at, delivered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(o.id, o.customer_id, _dumps([{"title": i.title, "sku": i.sku, "qty": i.qty, "price": i.price} for i in o.items]),
+          o.amount, o.status, o.carrier, o.tracking_no, o.address, o.created_at, o.paid_at, o.shipped_at,
+          o.delivered_at, anchor) for o in data.orders],
+    )
+    names = {v: k for k, v in {"low": 0, "normal": 1, "high": 2, "urgent": 3}.items()}
+    messages = []
+    for cv in data.conversations:
+        first = cv.messages[0].at if cv.messages else anchor
+        last = cv.messages[-1].at if cv.messages else anchor
+        conn.execute(
+            "INSERT INTO conversations (id, customer_id, grp, status, assignee_id, priority, tags, order_id, stage, "
+            "version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            [cv.id, cv.customer_id, cv.group, cv.status, cv.assignee_id,
+             names.get(cv.priority, cv.priority) if isinstance(cv.priority, int) else cv.priority,
+             _dumps(list(cv.tags)), cv.order_id, "agent" if cv.assignee_id else "queued", first, last],
+        )
+        messages += [(m.at, cv.id, m.sender, m.agent_id, m.body) for m in cv.messages]
+    messages.sort(key=lambda m: m[0])
+    conn.executemany(
+        "INSERT INTO messages (conversation_id, sender, agent_id, body, created_at) VALUES (?, ?, ?, ?, ?)",
+        [(cid, sender, agent, body, at) for at, cid, sender, agent, body in messages],
+    )
+    conn.execute("UPDATE messages SET id = printf('m_%06d', seq) WHERE id IS NULL")
+    conn.executemany(
+        "INSERT INTO notes (customer_id, agent_id, body, created_at) VALUES (?, ?, ?, ?)",
+        [(n.customer_id, n.agent_id, n.body, n.at) for n in sorted(data.notes, key=lambda n: n.at)],
+    )
+    conn.execute("UPDATE notes SET id = printf('n_%06d', seq) WHERE id IS NULL")
+    conn.execute("COMMIT")

@@ -1,0 +1,140 @@
+"""Idempotent upserts of server objects into the cache.
+
+Each function takes a validated payload (see :mod:`agentdesk.sync.wire`) and returns
+True if the cache changed. Applying the same object twice, or an older version after a
+newer one, changes nothing: that is what makes at-least-once delivery, duplicate and
+out-of-order events, and a resumed sync harmless.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from agentdesk.store import writes
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def agent(conn: sqlite3.Connection, a: dict) -> bool:
+    cur = conn.execute(
+        "INSERT INTO agents (id, name, role, groups, online) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, "
+        "groups = excluded.groups, online = excluded.online "
+        "WHERE (name, role, groups, online) IS NOT (excluded.name, excluded.role, excluded.groups, excluded.online)",
+        [a["id"], a["name"], a["role"], _json(a["groups"]), int(a["online"])],
+    )
+    return cur.rowcount > 0
+
+
+def customer(conn: sqlite3.Connection, c: dict) -> bool:
+    cur = conn.execute(
+        "INSERT INTO customers (id, name, vip_level, tags, location, first_seen, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+        "vip_level = excluded.vip_level, tags = excluded.tags, location = excluded.location, "
+        "first_seen = excluded.first_seen, updated_at = excluded.updated_at "
+        "WHERE coalesce(customers.updated_at, -1) < coalesce(excluded.updated_at, 0)",
+        [c["id"], c["name"], c["vip_level"], _json(c["tags"]), c["location"], c["first_seen"], c["updated_at"]],
+    )
+    return cur.rowcount > 0
+
+
+def order(conn: sqlite3.Connection, o: dict) -> bool:
+    cur = conn.execute(
+        "INSERT INTO orders (id, customer_id, items, amount, status, carrier, tracking_no, address, "
+        "created_at, paid_at, shipped_at, delivered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, items = excluded.items, "
+        "amount = excluded.amount, status = excluded.status, carrier = excluded.carrier, "
+        "tracking_no = excluded.tracking_no, address = excluded.address, created_at = excluded.created_at, "
+        "paid_at = excluded.paid_at, shipped_at = excluded.shipped_at, delivered_at = excluded.delivered_at, "
+        "updated_at = excluded.updated_at WHERE coalesce(orders.updated_at, -1) < coalesce(excluded.updated_at, 0)",
+        [o["id"], o["customer_id"], _json(o["items"]), o["amount"], o["status"], o["carrier"], o["tracking_no"],
+         o["address"], o["created_at"], o["paid_at"], o["shipped_at"], o["delivered_at"], o["updated_at"]],
+    )
+    return cur.rowcount > 0
+
+
+def conversation(conn: sqlite3.Connection, c: dict) -> bool:
+    """Apply only a newer ``version`` than the cache holds."""
+    old = conn.execute("SELECT version, status, stage FROM conversations WHERE id = ?", [c["id"]]).fetchone()
+    if old is not None and old[0] >= c["version"]:
+        return False
+    conn.execute(
+        "INSERT INTO conversations (id, customer_id, grp, status, snoozed_until, assignee_id, priority, tags, "
+        "order_id, stage, version, created_at, updated_at, last_message_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, 0)) "
+        "ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, grp = excluded.grp, "
+        "status = excluded.status, snoozed_until = excluded.snoozed_until, assignee_id = excluded.assignee_id, "
+        "priority = excluded.priority, tags = excluded.tags, order_id = excluded.order_id, stage = excluded.stage, "
+        "version = excluded.version, created_at = excluded.created_at, updated_at = excluded.updated_at",
+        [c["id"], c["customer_id"], c["group"], c["status"], c["snoozed_until"], c["assignee_id"], c["priority"],
+         _json(c["tags"]), c["order_id"], c["stage"], c["version"], c["created_at"], c["updated_at"],
+         c["created_at"]],
+    )
+    if c["status"] != "open":
+        conn.execute("UPDATE conversations SET waiting_since = NULL, unread = 0 WHERE id = ?", [c["id"]])
+    elif c["stage"] == "bot":  # the shop bot is handling it: nobody waits for a human yet
+        conn.execute("UPDATE conversations SET waiting_since = NULL WHERE id = ?", [c["id"]])
+    elif old is not None and (old[1] != "open" or old[2] == "bot"):
+        writes.refresh_summary(conn, c["id"])  # reopened or handed to humans: who waits?
+    return True
+
+
+def message(conn: sqlite3.Connection, m: dict) -> bool:
+    """Store a message once. A message we sent ourselves is already in the thread as
+    pending (matched by its client id): it becomes sent instead of appearing twice."""
+    if conn.execute("SELECT 1 FROM messages WHERE server_id = ?", [m["id"]]).fetchone():
+        return False
+    if m["client_id"]:
+        cur = conn.execute(
+            "UPDATE messages SET server_id = ?, seq = ?, state = 'sent', error = NULL WHERE client_id = ?",
+            [m["id"], m["seq"], m["client_id"]],
+        )
+        if cur.rowcount:
+            conn.execute("DELETE FROM outbox WHERE id = ?", [m["client_id"]])
+            return True
+    conn.execute(
+        "INSERT OR IGNORE INTO conversations (id, customer_id, version) VALUES (?, '', 0)", [m["conversation_id"]]
+    )
+    mid = writes.add_message(
+        conn, m["conversation_id"], m["sender"], m["body"], m["at"],
+        agent_id=m["agent_id"], server_id=m["id"], client_id=m["client_id"],
+    )
+    conn.execute("UPDATE messages SET seq = ?, auto = ? WHERE id = ?", [m["seq"], int(m["auto"]), mid])
+    return True
+
+
+def note(conn: sqlite3.Connection, n: dict) -> bool:
+    if conn.execute("SELECT 1 FROM customer_notes WHERE server_id = ?", [n["id"]]).fetchone():
+        return False
+    if n["client_id"]:
+        cur = conn.execute(
+            "UPDATE customer_notes SET server_id = ? WHERE client_id = ?", [n["id"], n["client_id"]]
+        )
+        if cur.rowcount:
+            conn.execute("DELETE FROM outbox WHERE id = ?", [n["client_id"]])
+            return True
+    conn.execute(
+        "INSERT INTO customer_notes (customer_id, agent_id, body, at, server_id, client_id) VALUES (?, ?, ?, ?, ?, ?)",
+        [n["customer_id"], n["agent_id"], n["body"], n["at"], n["id"], n["client_id"]],
+    )
+    return True
+
+
+BY_RESOURCE = {
+    "customers": customer,
+    "orders": order,
+    "conversations": conversation,
+    "messages": message,
+    "notes": note,
+}
+EVENT_APPLY = {
+    "message.created": message,
+    "conversation.updated": conversation,
+    "customer.updated": customer,
+    "order.updated": order,
+    "note.created": note,
+    "agent.status": agent,
+}

@@ -1,0 +1,79 @@
+"""Building the API client and sync engine for a real shop or for the demo.
+
+The demo runs the reference shop server *in-process* (httpx ASGI transport: no
+sockets, no network) with its own SQLite file beside the demo cache, so the demo goes
+through exactly the client, sync engine and outbox a real shop uses.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from agentdesk.config import ConfigError, Settings
+from agentdesk.store import CacheError, Store, writes
+from agentdesk.sync.client import ShopClient, ShopReader
+from agentdesk.sync.engine import CURSOR, HEAD, SyncEngine
+
+DEMO_URL = "http://demo.shop"
+DEMO_AGENT = "a01"  # 小美, 售前 + 售后
+
+
+def shop_client(settings: Settings, *, read_only: bool = False) -> ShopReader:
+    """The client for the shop in the config; a missing url or token is a config error."""
+    where = str(settings.source) if settings.source else "config"
+    if not settings.shop.url:
+        raise ConfigError(f"{where}: [shop] url is not set (or run `agentdesk --demo`)")
+    if not settings.shop.token:
+        raise ConfigError(f"{where}: [shop] token is not set (or export AGENTDESK_TOKEN)")
+    cls = ShopReader if read_only else ShopClient
+    return cls(settings.shop.url, settings.shop.token)
+
+
+def demo_server_path(cache_path: Path) -> Path:
+    return cache_path.with_name(cache_path.stem + "-shop.sqlite")
+
+
+def demo_token(agent: str = "", source: str = "config") -> str:
+    """The demo token of ``agent`` (a name or id of the demo shop; default 小美)."""
+    from agentdesk.demo import fixtures
+
+    shop = fixtures.load_shop()
+    wanted = agent or DEMO_AGENT
+    for a in shop.agents:
+        if wanted in (a.id, a.name):
+            return shop.tokens[a.id]
+    names = ", ".join(a.name for a in shop.agents)
+    raise ConfigError(f"{source}: [agent] name: no demo agent called {agent!r} (demo agents: {names})")
+
+
+def demo_client(cache_path: Path, *, agent: str = "", simulate: float = 4.0, read_only: bool = False,
+                source: str = "config"):
+    """A client wired to the in-process demo shop (seeded from the fixtures on first use)."""
+    import httpx
+
+    token = demo_token(agent, source)
+    from agentdesk.shop.server import create_app
+
+    app = create_app(demo_server_path(cache_path), seed="demo", simulate=simulate)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    cls = ShopReader if read_only else ShopClient
+    return cls(DEMO_URL, token, transport=transport)
+
+
+def check_demo_cache(store: Store) -> None:
+    """A demo cache from before the demo went through the sync path has no sync
+    position and cannot be merged with the demo shop: say so, never wipe silently."""
+    def read(conn):
+        return (writes.get_meta(conn, "shop_id"), writes.get_meta(conn, CURSOR), writes.get_meta(conn, HEAD))
+
+    shop, cursor, head = store.read(read)
+    if shop and not cursor and not head:
+        raise CacheError(
+            f"{store.path}: this demo cache was built by an older agentdesk; "
+            "run again with --reset-cache to rebuild it"
+        )
+
+
+def engine_for(store: Store, client: ShopReader, **kwargs) -> SyncEngine:
+    return SyncEngine(store, client, clock=time.time, **kwargs)

@@ -1,0 +1,38 @@
+"""Running the real reference shop server on 127.0.0.1 for tests that need sockets."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from contextlib import contextmanager
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def loopback_server(db_path, **options):
+    """Yield (base url, server state) of a uvicorn server in a thread; stop it after."""
+    import uvicorn
+
+    from agentdesk.shop.server import create_app
+
+    app = create_app(db_path, seed=options.pop("seed", "demo"), **options)
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 10
+    while not server.started and time.time() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}", app.state.shop
+    finally:
+        server.should_exit = True
+        thread.join(10)
