@@ -179,8 +179,10 @@ class SyncEngine:
                 parsed.append(check(raw))
             except wire.PayloadError as exc:
                 self._bad(str(exc), changes)
-        if resource == "messages":
-            parsed.sort(key=lambda m: m["seq"])
+        if resource == "messages":  # the bulk of any sync: one batch write per page
+            for obj in apply.messages(conn, parsed):
+                _note_change(resource, obj, changes)
+            return
         for obj in parsed:
             if upsert(conn, obj):
                 _note_change(resource, obj, changes)
