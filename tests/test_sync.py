@@ -43,12 +43,8 @@ def client_for(app, token: str = TOKEN, **kw) -> ShopClient:
     return ShopClient("http://shop.test", token, transport=transport, **kw)
 
 
-async def server_snapshot(app) -> dict:
-    """What the server holds, read through the API with a fault-free client."""
-    state = app.state.shop
-    faults = (state.fail_rate, state.fault_kinds) if hasattr(state, "fault_kinds") else None
-    state.set_faults(fail_rate=0.0)
-    reader = ShopReader("http://shop.test", TOKEN, transport=httpx.ASGITransport(app=app))
+async def read_everything(reader: ShopReader) -> dict:
+    """Conversations, messages and notes as the server has them, every page."""
     out: dict = {}
     for resource in ("conversations", "messages", "notes"):
         items, after = [], None
@@ -59,8 +55,16 @@ async def server_snapshot(app) -> dict:
                 break
         out[resource] = items
     await reader.aclose()
-    if faults:
-        state.set_faults(fail_rate=faults[0], kinds=faults[1])
+    return out
+
+
+async def server_snapshot(app) -> dict:
+    """What the server holds, read through the API with faults switched off meanwhile."""
+    state = app.state.shop
+    faults = (state.fail_rate, state.fault_kinds)
+    state.set_faults(fail_rate=0.0)
+    out = await read_everything(ShopReader("http://shop.test", TOKEN, transport=httpx.ASGITransport(app=app)))
+    state.set_faults(fail_rate=faults[0], kinds=faults[1])
     return out
 
 
@@ -342,18 +346,7 @@ def test_timeouts_and_dropped_connections_over_loopback(tmp_path):
 
 
 async def loopback_snapshot(url: str) -> dict:
-    reader = ShopReader(url, TOKEN)
-    out = {}
-    for resource in ("conversations", "messages", "notes"):
-        items, after = [], None
-        while True:
-            page, after = await reader.page(resource, after, 1000)
-            items += page
-            if not after:
-                break
-        out[resource] = items
-    await reader.aclose()
-    return out
+    return await read_everything(ShopReader(url, TOKEN))
 
 
 def test_sync_killed_mid_batch_resumes_without_loss(tmp_path):
@@ -408,3 +401,31 @@ def test_export_json_has_every_cached_conversation(tmp_path, shop, monkeypatch):
     assert len(data) == n_conv
     assert sum(len(c["messages"]) for c in data) == n_msg
     assert all(m["at"].endswith("Z") for c in data for m in c["messages"])
+
+
+async def test_notes_transfers_and_status_changes_go_through_the_outbox(shop, tmp_path):
+    """Every kind of write is queued first and delivered once, like replies."""
+    store = Store(tmp_path / "cache.sqlite")
+    engine = SyncEngine(store, client_for(shop))
+    await full_sync(engine)
+    cv = "cv-c001-1"  # 小美's
+
+    def queue(conn):
+        outbox.send_message(conn, cv, "客户175/140，推荐L", ANCHOR, agent_id="a01", kind="note")
+        outbox.enqueue(conn, "patch", {"priority": "high", "tags": ["尺码", "加急"]}, ANCHOR, conversation_id=cv)
+        outbox.enqueue(conn, "customer_note", {"body": "怕冷，买衣服偏大一码"}, ANCHOR, customer_id="c001")
+        outbox.enqueue(conn, "transfer", {"to_agent_id": "a02", "note": "要换货，交给售后"}, ANCHOR, conversation_id=cv)
+
+    store.write(queue)
+    assert store.read(outbox.pending_count) == 4
+    assert await engine.flush_outbox() == 4
+    await engine.catch_up()
+    state = shop.state.shop
+    conv = state.conversation(cv)
+    assert conv["assignee_id"] == "a02" and conv["priority"] == "high" and conv["tags"] == ["尺码", "加急"]
+    bodies = [m["body"] for m in state.messages_of(cv)]
+    assert bodies.count("客户175/140，推荐L") == 1 and "会话已由 小美 转接给 阿杰" in bodies
+    assert store.read(outbox.pending_count) == 0
+    assert store.read(lambda c: c.execute("SELECT assignee_id FROM conversations WHERE id = ?", [cv]).fetchone()[0]) == "a02"
+    assert_cache_equals_server(store, await server_snapshot(shop))
+    store.close()
