@@ -37,6 +37,7 @@ from agentdesk.ui.messages import (
     SendFailed,
     SyncChanged,
     SyncStatusChanged,
+    TabCounts,
     ThreadRefreshed,
 )
 from agentdesk.ui.screens.help import HelpScreen
@@ -117,6 +118,8 @@ class AgentDeskApp(App[int]):
         self.load_identity()
         self.set_interval(1.0, self._tick)
         self._inbox_dirty = False
+        self._thread_reads = 0  # generations of thread re-reads asked for …
+        self._thread_shown = 0  # … and the newest one applied
         self.set_interval(0.3, self._flush_inbox_refresh)
         if self.sync is not None:
             self.sync.on_change = lambda changes: self.post_message(SyncChanged(changes))
@@ -186,12 +189,16 @@ class AgentDeskApp(App[int]):
             else:
                 rows = inbox.first_page(conn, f, limit=PAGE + 1)
                 more_before = False
-            counts = {tab: inbox.count(conn, InboxFilter(tab=tab, status=f.status, me=f.me)) for tab in TABS}
-            return rows, more_before, counts
+            return rows, more_before
 
-        rows, more_before, counts = self.store.read(read)
+        rows, more_before = self.store.read(read)
         more_after = len(rows) > PAGE
-        self.post_message(InboxLoaded(f, rows[:PAGE], more_before, more_after, counts, keep, open_kept))
+        self.post_message(InboxLoaded(f, rows[:PAGE], more_before, more_after, None, keep, open_kept))
+        # Tab counts cost a range count each (tens of ms at 100k): after the rows are shown.
+        counts = self.store.read(
+            lambda conn: {tab: inbox.count(conn, InboxFilter(tab=tab, status=f.status, me=f.me)) for tab in TABS}
+        )
+        self.post_message(TabCounts(f, counts))
 
     @work(thread=True, group="inbox-page", exit_on_error=False)
     def load_inbox_page(self, f: InboxFilter, direction: str, key: tuple) -> None:
@@ -273,10 +280,14 @@ class AgentDeskApp(App[int]):
         )
         self.refresh_thread(conversation_id, None)
 
-    @work(thread=True, group="thread-refresh", exit_on_error=False)
     def refresh_thread(self, conversation_id: str, first: tuple | None) -> None:
+        self._thread_reads += 1
+        self._read_thread(conversation_id, first, self._thread_reads)
+
+    @work(thread=True, group="thread-refresh", exit_on_error=False)
+    def _read_thread(self, conversation_id: str, first: tuple | None, generation: int) -> None:
         msgs = self.store.read(thread.since, conversation_id, first, THREAD_PAGE)
-        self.post_message(ThreadRefreshed(conversation_id, msgs))
+        self.post_message(ThreadRefreshed(conversation_id, msgs, generation))
 
     @work(thread=True, group="card", exit_on_error=False)
     def reload_card(self, conversation_id: str, customer_id: str) -> None:
@@ -294,8 +305,6 @@ class AgentDeskApp(App[int]):
             return  # a stale answer for a filter the agent already left
         lst = self.query_one(InboxList)
         lst.set_rows(event.rows, more_before=event.more_before, more_after=event.more_after, keep=event.keep)
-        for tab in TABS:
-            self.query_one(f"#tab-{tab}", Tab).label = f"{self.t('tab.' + tab)} {event.counts[tab]}"
         if self.current is not None:  # keep the open conversation's header current
             self.current = next((r for r in event.rows if r.id == self.current.id), self.current)
             self._render_thread_title()
@@ -305,6 +314,12 @@ class AgentDeskApp(App[int]):
             self.check_cache()
         if event.open_kept and lst.highlighted and lst.highlighted.id == event.keep:
             self._open(lst.highlighted)
+
+    @on(TabCounts)
+    def _tab_counts(self, event: TabCounts) -> None:
+        if event.filter == self.filter:
+            for tab in TABS:
+                self.query_one(f"#tab-{tab}", Tab).label = f"{self.t('tab.' + tab)} {event.counts[tab]}"
 
     @on(InboxPage)
     def _inbox_page(self, event: InboxPage) -> None:
@@ -365,7 +380,12 @@ class AgentDeskApp(App[int]):
 
     @on(MessageStored)
     def _message_stored(self, event: MessageStored) -> None:
-        self.query_one(ThreadView).append(event.conversation_id, event.messages)
+        view = self.query_one(ThreadView)
+        view.append(event.conversation_id, event.messages)  # shown at once …
+        if view.conversation_id == event.conversation_id and view.messages:
+            # … and re-read after everything before it: the sync may already have
+            # sent it, or withdrawn it (409), while this answer was on its way.
+            self.refresh_thread(event.conversation_id, view.messages[0].key)
         self._refresh_inbox()
 
     @on(SendFailed)
@@ -379,6 +399,8 @@ class AgentDeskApp(App[int]):
 
     @on(SyncChanged)
     def _sync_changed(self, event: SyncChanged) -> None:
+        if not self._main_screen_up():
+            return
         changes: Changes = event.changes  # type: ignore[assignment]
         if changes.agents:
             self.load_identity()
@@ -400,12 +422,18 @@ class AgentDeskApp(App[int]):
             self.notify(failure, severity="error", timeout=8)
 
     def _flush_inbox_refresh(self) -> None:
-        if self._inbox_dirty:
+        if self._inbox_dirty and self._main_screen_up():
             self._inbox_dirty = False
             self._refresh_inbox()
 
+    def _main_screen_up(self) -> bool:
+        """Sync news can arrive while the app shuts down: only act while the panes exist."""
+        return bool(self.screen_stack) and bool(self.screen_stack[0].query(InboxList))
+
     @on(SyncStatusChanged)
     def _sync_status(self, event: SyncStatusChanged) -> None:
+        if not self._main_screen_up():
+            return
         status: SyncStatus = event.status  # type: ignore[assignment]
         header = self.query_one(HeaderBar)
         header.connection = "demo" if self.demo and status.state == "online" else status.state
@@ -414,6 +442,11 @@ class AgentDeskApp(App[int]):
 
     @on(ThreadRefreshed)
     def _thread_refreshed(self, event: ThreadRefreshed) -> None:
+        # Reads run in parallel threads and may finish out of order: a read asked for
+        # before the newest one shown (or before a reply was appended) is stale.
+        if event.generation <= self._thread_shown:
+            return
+        self._thread_shown = event.generation
         self.query_one(ThreadView).refresh_from(event.conversation_id, event.messages)
 
     @on(CardLoaded)

@@ -17,7 +17,7 @@ class InboxLoaded(Message):
     rows: list[InboxRow]
     more_before: bool
     more_after: bool
-    counts: dict[str, int]
+    counts: dict[str, int] | None  # arrive separately, see TabCounts
     keep: str | None = None
     open_kept: bool = False
 
@@ -75,6 +75,7 @@ class SyncStatusChanged(Message):
 class ThreadRefreshed(Message):
     conversation_id: str
     messages: list[ChatMessage]
+    generation: int = 0
 
 
 @dataclass
@@ -87,3 +88,9 @@ class CardLoaded(Message):
 class DraftRestored(Message):
     conversation_id: str
     draft: str
+
+
+@dataclass
+class TabCounts(Message):
+    filter: InboxFilter
+    counts: dict[str, int]
