@@ -1,8 +1,11 @@
-"""docs/shop-api.yaml is valid OpenAPI 3.1, matches the reference server route for
-route, and the server's real answers fit its schemas."""
+"""docs/shop-api.yaml is valid OpenAPI 3.1, names the same routes as the reference
+server and as docs/shop-api.md, and the server's real answers (successes and each
+kind of problem) are ones the contract declares for that operation, in its media
+type, fitting its schema."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -15,59 +18,181 @@ from conftest import ANCHOR
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 SPEC = yaml.safe_load((DOCS / "shop-api.yaml").read_text(encoding="utf-8"))
+PAGE = (DOCS / "shop-api.md").read_text(encoding="utf-8")
 METHODS = {"get", "post", "patch", "put", "delete"}
+#: a method and a /v1 path as the readable page writes them: `GET /v1/customers?after=&limit=`
+PAGE_ROUTE = re.compile(r"\b(GET|POST|PATCH|PUT|DELETE) (/v1/[^\s`?]*)")
+
+A01 = "demo-a01-xiaomei"
+A02 = "demo-a02-ajie"
+S01 = "demo-s01-linjie"  # read-only supervisor
+
+
+def documented_routes() -> set[tuple[str, str]]:
+    return {(m.upper(), path) for path, item in SPEC["paths"].items() for m in item if m in METHODS}
 
 
 @pytest.fixture
 def app(tmp_path):
     from agentdesk.shop.server import create_app
 
-    return create_app(tmp_path / "shop.sqlite", seed="demo", anchor=ANCHOR)
+    return create_app(tmp_path / "s.sqlite", seed="demo", anchor=ANCHOR)
 
 
 def test_the_yaml_is_valid_openapi_31():
     validate(SPEC)
-    assert SPEC["openapi"].startswith("3.1")
+    assert SPEC["openapi"].startswith("3.1.")
 
 
 def test_every_documented_route_is_served_and_vice_versa(app):
-    documented = {(path, m.upper()) for path, item in SPEC["paths"].items() for m in item if m in METHODS}
-    served = {(r.path, m) for r in app.routes for m in (r.methods or ()) if m != "HEAD"}
-    assert documented == served
+    served = {(m, r.path) for r in app.routes for m in (getattr(r, "methods", None) or ()) if m != "HEAD"}
+    assert documented_routes() == served
 
 
-def test_the_readable_page_mentions_every_path():
-    page = (DOCS / "shop-api.md").read_text(encoding="utf-8")
+def test_the_readable_page_names_every_route_and_no_other():
+    on_page = {(m, p) for m, p in PAGE_ROUTE.findall(PAGE)}
+    assert documented_routes() - on_page == set(), "routes missing from docs/shop-api.md"
+    assert on_page - documented_routes() == set(), "routes on docs/shop-api.md but not in the yaml"
     for path in SPEC["paths"]:
-        assert path.split("{")[0].rstrip("/") in page, path
+        assert path in PAGE, path
 
 
-def schema_for(name: str) -> Draft202012Validator:
-    """A validator of one component schema, resolving $refs inside the document."""
-    root = {"$defs": SPEC["components"]["schemas"]}
-    text = yaml.safe_dump(root).replace("#/components/schemas/", "#/$defs/")
-    defs = yaml.safe_load(text)
-    return Draft202012Validator({**defs, "$ref": f"#/$defs/{name}"})
+def test_every_write_takes_an_idempotency_key_and_only_the_customer_side_needs_no_token():
+    for (method, path) in documented_routes():
+        op = SPEC["paths"][path][method.lower()]
+        params = [p.get("$ref", "") for p in op.get("parameters", ())]
+        if path == "/v1/customer/say":
+            assert op["security"] == []
+            continue
+        assert "security" not in op, path  # the global bearer scheme applies
+        assert "401" in op["responses"], (method, path)
+        if method != "GET":
+            assert "#/components/parameters/IdempotencyKey" in params, (method, path)
+            assert {"403", "422"} <= set(op["responses"]), (method, path)
 
 
-async def test_real_answers_fit_the_schemas(app):
-    headers = {"Authorization": "Bearer demo-a01-xiaomei"}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t", headers=headers) as c:
-        checks = {
-            "CustomerPage": (await c.get("/v1/customers", params={"limit": 50})).json(),
-            "OrderPage": (await c.get("/v1/orders", params={"limit": 200})).json(),
-            "ConversationPage": (await c.get("/v1/conversations", params={"limit": 200})).json(),
-            "MessagePage": (await c.get("/v1/messages", params={"limit": 1000})).json(),
-            "NotePage": (await c.get("/v1/notes", params={"limit": 200})).json(),
-            "Message": (await c.post("/v1/conversations/cv-c001-1/messages",
-                                     json={"body": "亲，在的", "kind": "reply"})).json(),
-            "Conversation": (await c.post("/v1/conversations/cv-c001-1/transfer",
-                                          json={"to_agent_id": "a02", "note": "换货"})).json(),
-            "Problem": (await c.post("/v1/conversations/cv-c001-1/messages", json={"body": ""})).json(),
-        }
-        events = (await c.get("/v1/events", params={"after": 0})).json()["events"]
-    for name, answer in checks.items():
-        errors = list(schema_for(name).iter_errors(answer))
-        assert not errors, f"{name}: {errors[0].message}"
-    for event in events:
-        assert not list(schema_for("Event").iter_errors(event))
+# -- real answers against the declared ones ----------------------------------------------------
+
+
+def _validator(schema: dict) -> Draft202012Validator:
+    """``schema`` with the document's component schemas as ``$defs`` (refs rewritten)."""
+    text = yaml.safe_dump({"$defs": SPEC["components"]["schemas"], "schema": schema}, allow_unicode=True)
+    doc = yaml.safe_load(text.replace("#/components/schemas/", "#/$defs/"))
+    return Draft202012Validator({"$defs": doc["$defs"], **doc["schema"]})
+
+
+def _declared(path: str, method: str, status: int) -> dict:
+    responses = SPEC["paths"][path][method.lower()]["responses"]
+    assert str(status) in responses, f"{method} {path} answered {status}, which the contract does not declare"
+    declared = responses[str(status)]
+    if "$ref" in declared:
+        declared = SPEC["components"]["responses"][declared["$ref"].rsplit("/", 1)[1]]
+    return declared
+
+
+def check(response: httpx.Response, path: str) -> dict:
+    """Assert ``response`` is an answer the contract declares for its operation."""
+    method = response.request.method
+    declared = _declared(path, method, response.status_code)
+    media = response.headers.get("content-type", "").split(";")[0].strip()
+    assert media in declared.get("content", {}), f"{method} {path} {response.status_code}: media type {media!r}"
+    for name, header in declared.get("headers", {}).items():
+        if "$ref" in header:
+            header = SPEC["components"]["headers"][header["$ref"].rsplit("/", 1)[1]]
+        if header.get("required"):
+            assert name.lower() in response.headers, f"{method} {path}: missing header {name}"
+    body = response.json()
+    errors = sorted(_validator(declared["content"][media]["schema"]).iter_errors(body), key=str)
+    assert not errors, f"{method} {path} {response.status_code}: {errors[0].message} at {list(errors[0].path)}"
+    return body
+
+
+def client(app, token: str | None = A01) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop", headers=headers)
+
+
+async def test_reads_fit_the_contract(app):
+    async with client(app) as c:
+        check(await c.get("/v1/me"), "/v1/me")
+        check(await c.get("/v1/agents"), "/v1/agents")
+        check(await c.get("/v1/groups"), "/v1/groups")
+        check(await c.get("/v1/quick-replies"), "/v1/quick-replies")
+        head = check(await c.get("/v1/events/head"), "/v1/events/head")
+        customers = check(await c.get("/v1/customers", params={"limit": 1000}), "/v1/customers")
+        check(await c.get(f"/v1/customers/{customers['items'][0]['id']}"), "/v1/customers/{id}")
+        check(await c.get("/v1/orders", params={"limit": 1000}), "/v1/orders")
+        conversations = check(await c.get("/v1/conversations", params={"limit": 1000}), "/v1/conversations")
+        cv = conversations["items"][0]["id"]
+        check(await c.get(f"/v1/conversations/{cv}"), "/v1/conversations/{id}")
+        thread = check(await c.get(f"/v1/conversations/{cv}/messages", params={"limit": 2}),
+                       "/v1/conversations/{id}/messages")
+        if thread["next"] is not None:
+            check(await c.get(f"/v1/conversations/{cv}/messages", params={"before": thread["next"], "limit": 2}),
+                  "/v1/conversations/{id}/messages")
+        page = check(await c.get("/v1/messages", params={"limit": 50}), "/v1/messages")
+        check(await c.get("/v1/messages", params={"after": page["next"], "limit": 1000}), "/v1/messages")
+        check(await c.get("/v1/notes", params={"limit": 1000}), "/v1/notes")
+        feed = check(await c.get("/v1/events", params={"after": 0, "limit": 1000}), "/v1/events")
+        idle = check(await c.get("/v1/events", params={"after": head["cursor"], "wait": 0}), "/v1/events")
+    assert idle == {"events": [], "next": head["cursor"]}
+    assert len(customers["items"]) > 0 and len(feed["events"]) > 0
+
+
+async def test_writes_and_their_events_fit_the_contract(app):
+    async with client(app, None) as anyone:
+        said = check(await anyone.post("/v1/customer/say", json={"customer": "契约测试的顾客", "body": "在吗 卫衣有L码吗"}),
+                     "/v1/customer/say")
+    cv = said["conversation_id"]
+    async with client(app) as c:
+        head = (await c.get("/v1/events/head")).json()["cursor"]
+        check(await c.post(f"/v1/conversations/{cv}/claim", json={}, headers={"Idempotency-Key": "k-claim"}),
+              "/v1/conversations/{id}/claim")
+        check(await c.post(f"/v1/conversations/{cv}/messages", json={"body": "亲，在的呢~", "kind": "reply"},
+                           headers={"Idempotency-Key": "k-reply"}), "/v1/conversations/{id}/messages")
+        check(await c.post(f"/v1/conversations/{cv}/messages", json={"body": "新客，问L码", "kind": "note"}),
+              "/v1/conversations/{id}/messages")
+        conv = check(await c.patch(f"/v1/conversations/{cv}", json={"priority": "high", "tags": ["尺码"]}),
+                     "/v1/conversations/{id}")
+        check(await c.patch(f"/v1/conversations/{cv}", json={"status": "pending", "expected_version": conv["version"]}),
+              "/v1/conversations/{id}")
+        check(await c.post(f"/v1/customers/{said['customer_id']}/notes", json={"body": "175/140，推荐L"}),
+              "/v1/customers/{id}/notes")
+        check(await c.post(f"/v1/conversations/{cv}/transfer", json={"to_group": "售后", "note": "要换货"}),
+              "/v1/conversations/{id}/transfer")
+        feed = check(await c.get("/v1/events", params={"after": head}), "/v1/events")
+    assert {e["type"] for e in feed["events"]} >= {"conversation.updated", "message.created", "note.created"}
+
+
+async def test_problems_fit_the_contract(app):
+    async with client(app, None) as anyone:
+        check(await anyone.get("/v1/me"), "/v1/me")  # 401
+        check(await anyone.post("/v1/customer/say", json={"customer": "", "body": "在吗"}), "/v1/customer/say")
+    async with client(app, "no-such-token") as c:
+        check(await c.get("/v1/conversations"), "/v1/conversations")  # 401
+    async with client(app, S01) as c:
+        check(await c.post("/v1/conversations/cv-c001-1/claim", json={}), "/v1/conversations/{id}/claim")  # 403
+    async with client(app, A02) as c:  # cv-c001-1 belongs to a01
+        owned = check(await c.post("/v1/conversations/cv-c001-1/messages", json={"body": "亲，在的"}),
+                      "/v1/conversations/{id}/messages")
+        assert owned["code"] == "owned_by_other" and owned["assignee_id"] == "a01"
+    async with client(app) as c:
+        check(await c.get("/v1/conversations/no-such-conversation"), "/v1/conversations/{id}")  # 404
+        check(await c.get("/v1/customers/no-such-customer"), "/v1/customers/{id}")  # 404
+        check(await c.get("/v1/conversations/no-such/messages"), "/v1/conversations/{id}/messages")  # 404
+        check(await c.post("/v1/customers/no-such/notes", json={"body": "x"}), "/v1/customers/{id}/notes")  # 404
+        check(await c.get("/v1/customers", params={"limit": 0}), "/v1/customers")  # 422
+        check(await c.get("/v1/events", params={"wait": 31}), "/v1/events")  # 422
+        check(await c.post("/v1/conversations/cv-c001-1/messages", json={"body": "  "}),
+              "/v1/conversations/{id}/messages")  # 422
+        check(await c.post("/v1/conversations/cv-c001-1/transfer", json={"note": "nobody"}),
+              "/v1/conversations/{id}/transfer")  # 422
+        stale = check(await c.patch("/v1/conversations/cv-c001-1", json={"status": "resolved", "expected_version": 999}),
+                      "/v1/conversations/{id}")
+        assert stale["code"] == "stale_version" and stale["version"] >= 1
+        for kind, status in (("429", 429), ("500", 500), ("503", 503)):
+            app.state.shop.set_faults(fail_rate=1.0, kinds=(kind,))
+            r = await c.get("/v1/conversations")
+            assert r.status_code == status
+            check(r, "/v1/conversations")
+        app.state.shop.set_faults(fail_rate=0.0)

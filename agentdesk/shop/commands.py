@@ -43,33 +43,38 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if not 0 <= args.fail_rate <= 1:
         return _fail("--fail-rate must be between 0 and 1")
+    if args.simulate < 0 or args.latency < 0:
+        return _fail("--simulate and --latency cannot be negative")
     print(f"reference shop on http://{args.host}:{args.port} (db {args.db}); Ctrl+C stops it", file=sys.stderr)
     try:
         serve(args.host, args.port, args.db, seed=None if args.seed == "none" else "demo",
               simulate=args.simulate, fail_rate=args.fail_rate, latency_ms=args.latency, fault_seed=args.fault_seed)
     except KeyboardInterrupt:
         pass
+    except SystemExit as exc:  # uvicorn could not start (it said why, e.g. the port is taken)
+        return 1 if exc.code else 0
     return 0
 
 
 def run_tokens(args: argparse.Namespace) -> int:
+    import sqlite3
     from pathlib import Path
 
     from rich.console import Console
     from rich.table import Table
 
-    from agentdesk.shop.state import ShopState
+    from agentdesk.shop import db
 
     if not Path(args.db).is_file():
-        return _fail(f"{args.db}: no such shop database (create one with `agentdesk shop serve --db {args.db}`)")
+        return _fail(f"{args.db}: no such shop database (`agentdesk shop serve --db {args.db}` creates one)")
     try:
-        state = ShopState(args.db, seed=None)
-    except Exception as exc:  # not a shop database
+        agents = db.read_tokens(args.db)
+    except sqlite3.Error as exc:
         return _fail(f"{args.db}: not a shop database ({exc})")
-    table = Table("id", "name", "role", "read_only", "token")
-    for a in state.tokens():
+    table = Table("id", "name", "role", "read_only", "token", box=None, pad_edge=False)
+    for a in agents:
         table.add_row(a["id"], a["name"], a["role"], "yes" if a["read_only"] else "no", a["token"])
-    Console().print(table)
+    Console(soft_wrap=True).print(table)
     return 0
 
 

@@ -7,6 +7,8 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
+from agentdesk.models import PRIORITY_NAMES
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS agents (
@@ -32,6 +34,7 @@ CREATE TABLE IF NOT EXISTS conversations (
     version INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL, updated_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ix_conversations_customer ON conversations (customer_id, updated_at);
+CREATE INDEX IF NOT EXISTS ix_conversations_snoozed ON conversations (status, snoozed_until);
 CREATE TABLE IF NOT EXISTS messages (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, conversation_id TEXT NOT NULL,
     sender TEXT NOT NULL, agent_id TEXT, body TEXT NOT NULL, created_at REAL NOT NULL,
@@ -66,12 +69,29 @@ def is_empty(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT count(*) FROM agents").fetchone()[0] == 0
 
 
+def tokens(conn: sqlite3.Connection) -> list[dict]:
+    """Every agent with role and token (raises sqlite3.Error if this is no shop database)."""
+    rows = conn.execute("SELECT id, name, role, read_only, token FROM agents ORDER BY id").fetchall()
+    return [{"id": r[0], "name": r[1], "role": r[2], "read_only": bool(r[3]), "token": r[4]} for r in rows]
+
+
+def read_tokens(path: Path | str) -> list[dict]:
+    """The tokens of an existing shop database, creating nothing (no schema, no seed)."""
+    conn = sqlite3.connect(f"file:{Path(path).resolve().as_posix()}?mode=ro", uri=True)
+    try:
+        return tokens(conn)
+    finally:
+        conn.close()
+
+
 def _dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
 def seed_demo(conn: sqlite3.Connection, anchor: float) -> None:
-    """The demo shop of the fixtures, in one transaction; messages get seqs in time order."""
+    """The demo shop of the fixtures, in one transaction: conversations at version 1 (stage
+    "agent" when assigned, else "queued"; a snooze ends a day after ``anchor``), messages
+    with seqs in time order (the bot's marked automatic), then the customer notes."""
     from agentdesk.demo import fixtures
 
     data = fixtures.load(anchor)
@@ -80,6 +100,15 @@ def seed_demo(conn: sqlite3.Connection, anchor: float) -> None:
         for a in json.loads((resources.files("agentdesk.demo") / "fixtures" / "shop.json").read_text("utf-8"))["agents"]
     }
     conn.execute("BEGIN IMMEDIATE")
+    try:
+        _seed(conn, data, raw_agents, anchor)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _seed(conn: sqlite3.Connection, data, raw_agents: dict, anchor: float) -> None:
     conn.executemany(
         "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
         [("shop_id", data.shop_id), ("shop_name", data.shop_name)],
@@ -100,23 +129,23 @@ def seed_demo(conn: sqlite3.Connection, anchor: float) -> None:
           o.amount, o.status, o.carrier, o.tracking_no, o.address, o.created_at, o.paid_at, o.shipped_at,
           o.delivered_at, anchor) for o in data.orders],
     )
-    names = {v: k for k, v in {"low": 0, "normal": 1, "high": 2, "urgent": 3}.items()}
     messages = []
     for cv in data.conversations:
         first = cv.messages[0].at if cv.messages else anchor
         last = cv.messages[-1].at if cv.messages else anchor
         conn.execute(
-            "INSERT INTO conversations (id, customer_id, grp, status, assignee_id, priority, tags, order_id, stage, "
-            "version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-            [cv.id, cv.customer_id, cv.group, cv.status, cv.assignee_id,
-             names.get(cv.priority, cv.priority) if isinstance(cv.priority, int) else cv.priority,
+            "INSERT INTO conversations (id, customer_id, grp, status, snoozed_until, assignee_id, priority, tags, "
+            "order_id, stage, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            [cv.id, cv.customer_id, cv.group, cv.status, anchor + 86400 if cv.status == "snoozed" else None,
+             cv.assignee_id,
+             PRIORITY_NAMES.get(cv.priority, "normal"),
              _dumps(list(cv.tags)), cv.order_id, "agent" if cv.assignee_id else "queued", first, last],
         )
         messages += [(m.at, cv.id, m.sender, m.agent_id, m.body) for m in cv.messages]
     messages.sort(key=lambda m: m[0])
     conn.executemany(
-        "INSERT INTO messages (conversation_id, sender, agent_id, body, created_at) VALUES (?, ?, ?, ?, ?)",
-        [(cid, sender, agent, body, at) for at, cid, sender, agent, body in messages],
+        "INSERT INTO messages (conversation_id, sender, agent_id, body, created_at, auto) VALUES (?, ?, ?, ?, ?, ?)",
+        [(cid, sender, agent, body, at, int(sender == "bot")) for at, cid, sender, agent, body in messages],
     )
     conn.execute("UPDATE messages SET id = printf('m_%06d', seq) WHERE id IS NULL")
     conn.executemany(
@@ -124,4 +153,3 @@ def seed_demo(conn: sqlite3.Connection, anchor: float) -> None:
         [(n.customer_id, n.agent_id, n.body, n.at) for n in sorted(data.notes, key=lambda n: n.at)],
     )
     conn.execute("UPDATE notes SET id = printf('n_%06d', seq) WHERE id IS NULL")
-    conn.execute("COMMIT")

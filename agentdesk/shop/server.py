@@ -1,57 +1,37 @@
 """HTTP for the reference shop: Starlette routes over :class:`ShopState`.
 
-Each API route goes through :func:`_endpoint`, which counts writes, advances the
-simulator, authenticates, adds latency and injects faults, then turns the state's
-answer (or its :class:`Problem`) into JSON. Handlers are plain and synchronous in
-spirit: SQLite work is short and guarded by the state's lock.
+Each API route goes through :func:`_endpoint`, which advances the shop's clock work
+(:meth:`ShopState.tick`), adds latency, injects faults, authenticates, then turns the
+state's answer (or its :class:`Problem`) into JSON. A small ASGI middleware counts
+every write request received. Handlers do short SQLite work under the state's lock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from agentdesk.shop import content
+from agentdesk.shop import faults
 from agentdesk.shop.problems import Problem, invalid
 from agentdesk.shop.state import ShopState
 
 MAX_WAIT = 30.0
+CUSTOMER_SAY = "/v1/customer/say"
+log = logging.getLogger("agentdesk.shop")
 
 
-class DropConnection(Exception):
-    """Raised mid-response to cut the connection (a "drop" fault)."""
-
-
-class _Dropped(Response):
-    """Starts an answer and dies half-way: over a socket the client sees the
-    connection cut; over ASGI transport, a truncated body."""
-
-    def __init__(self) -> None:
-        super().__init__(b"")
-
-    async def __call__(self, scope, receive, send) -> None:
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")]})
-        await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
-        raise DropConnection()
-
-
-def _json(status: int, body: dict, headers: dict | None = None) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status_code=status, headers=headers,
-                    media_type="application/json")
-
-
-def _problem(p: Problem, headers: dict | None = None) -> Response:
-    return Response(json.dumps(p.body(), ensure_ascii=False), status_code=p.status, headers=headers,
-                    media_type="application/problem+json")
+def _json(status: int, body: dict) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status_code=status, media_type="application/json")
 
 
 def _limit(request: Request) -> int:
@@ -62,6 +42,19 @@ def _limit(request: Request) -> int:
         raise invalid("limit", "expected an integer 1-1000") from None
     if not 1 <= value <= 1000:
         raise invalid("limit", "expected an integer 1-1000")
+    return value
+
+
+def _int_param(request: Request, name: str, what: str) -> int | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid(name, f"expected {what}") from None
+    if value < 0:
+        raise invalid(name, f"expected {what}")
     return value
 
 
@@ -78,70 +71,78 @@ async def _body(request: Request) -> dict:
     return data
 
 
+def _authenticate(request: Request, state: ShopState) -> dict:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem(401, "unauthorized", "send Authorization: Bearer <token>")
+    agent = state.agent_by_token(token.strip())
+    if agent is None:
+        raise Problem(401, "unauthorized", "unknown token")
+    return agent
+
+
 Handler = Callable[[Request, ShopState, dict | None], Awaitable[Response]]
 
 
 def _endpoint(handler: Handler, *, write: bool = False, auth: bool = True, events: bool = False):
     async def endpoint(request: Request) -> Response:
         state: ShopState = request.app.state.shop
-        if write:
-            state.write_count += 1
-        state.tick()
-        if state.latency_ms:
-            await asyncio.sleep(state.latency_ms / 1000)
-        fault = state.pick_fault(events=events, write=write) if auth else None
-        late = write and fault in ("500", "drop") and state.after_commit()
-        request.state.fault = fault
+        fault = None
         try:
-            if fault and not late:
-                early = await _fault_before(state, fault)
-                if early is not None:
-                    return early
+            state.tick()
+            if state.latency_ms:
+                await asyncio.sleep(state.latency_ms / 1000)
+            fault = state.faults.pick(events=events, write=write) if auth else None
+            request.state.fault = fault.kind if fault else None
+            if fault and not fault.late:
+                if fault.kind == "timeout":
+                    await asyncio.sleep(state.faults.timeout_s)
+                elif fault.kind in ("500", "503", "429", "drop"):
+                    return faults.failure(fault.kind)
             agent = None
             if auth:
                 agent = _authenticate(request, state)
                 if write and agent["read_only"]:
                     raise Problem(403, "read_only", "this supervisor token is read-only")
                 state.seen(agent["id"])
-                agent = state.agent(agent["id"])
+                agent = state.agent(agent["id"], with_read_only=True)
             response = await handler(request, state, agent)
         except Problem as p:
-            return _problem(p)
-        if late:  # the write committed; its answer is lost
-            if fault == "drop":
-                return _Dropped()
-            return _problem(Problem(500, "server_error", "injected fault after commit"))
-        if fault == "malformed":
-            return Response(b'{"items": [', status_code=200, media_type="application/json")
+            return faults.problem_response(p)
+        except Exception:
+            log.exception("%s %s failed", request.method, request.url.path)
+            return faults.problem_response(Problem(500, "server_error", "unexpected error"))
+        if fault and fault.late:  # the write committed; its answer is late or lost
+            if fault.kind == "timeout":
+                await asyncio.sleep(state.faults.timeout_s)
+                return response
+            return faults.failure(fault.kind, late=True)
+        if fault and fault.kind == "malformed":
+            return faults.failure("malformed")
         return response
 
     return endpoint
 
 
-async def _fault_before(state: ShopState, fault: str) -> Response | None:
-    if fault == "500":
-        return _problem(Problem(500, "server_error", "injected fault"))
-    if fault == "503":
-        return _problem(Problem(503, "unavailable", "injected fault"), {"Retry-After": "1"})
-    if fault == "429":
-        return _problem(Problem(429, "rate_limited", "slow down"), {"Retry-After": "1"})
-    if fault == "timeout":
-        await asyncio.sleep(state.timeout_s)
-        return None
-    if fault == "drop":
-        return _Dropped()
-    return None  # malformed / duplicate / reorder act on the answer
+class CountWrites:
+    """ASGI middleware: every write request received (anything but GET/HEAD, valid or
+    not, authenticated or not), except the customer side, adds one to
+    ``state.write_count``: read-only clients can be checked to send none."""
+
+    def __init__(self, app, state: ShopState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD") and scope["path"] != CUSTOMER_SAY:
+            self.state.write_count += 1
+        await self.app(scope, receive, send)
 
 
-def _authenticate(request: Request, state: ShopState) -> dict:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Problem(401, "unauthorized", "send Authorization: Bearer <token>")
-    agent = state.agent_by_token(token.strip())
-    if agent is None:
-        raise Problem(401, "unauthorized", "unknown token")
-    return agent
+async def _http_problem(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 404:
+        return faults.problem_response(Problem(404, "not_found", f"no route {request.url.path}"))
+    return Response(exc.detail, status_code=exc.status_code, headers=exc.headers)
 
 
 # -- reads -------------------------------------------------------------------------------------
@@ -167,30 +168,26 @@ def _lister(resource: str):
 
 
 async def customer(request, state, agent):
-    c = state.customer(request.path_params["id"])
-    if c is None:
+    found = state.customer(request.path_params["id"])
+    if found is None:
         raise Problem(404, "not_found", f"customer {request.path_params['id']}")
-    return _json(200, c)
+    return _json(200, found)
 
 
 async def conversation(request, state, agent):
-    c = state.conversation(request.path_params["id"])
-    if c is None:
+    found = state.conversation(request.path_params["id"])
+    if found is None:
         raise Problem(404, "not_found", f"conversation {request.path_params['id']}")
-    return _json(200, c)
+    return _json(200, found)
 
 
 async def thread(request, state, agent):
-    before = request.query_params.get("before")
-    try:
-        before_seq = int(before) if before else None
-    except ValueError:
-        raise invalid("before", "expected a sequence number") from None
-    return _json(200, state.thread(request.path_params["id"], before_seq, _limit(request)))
+    before = _int_param(request, "before", "a sequence number")
+    return _json(200, state.thread(request.path_params["id"], before, _limit(request)))
 
 
 async def quick_replies(request, state, agent):
-    return _json(200, {"items": content.quick_replies()})
+    return _json(200, {"items": state.quick_replies()})
 
 
 async def events_head(request, state, agent):
@@ -198,27 +195,21 @@ async def events_head(request, state, agent):
 
 
 async def events(request, state, agent):
-    q = request.query_params
+    after = _int_param(request, "after", "a cursor") or 0
+    raw_wait = request.query_params.get("wait") or "0"
     try:
-        after = int(q.get("after") or 0)
-    except ValueError:
-        raise invalid("after", "expected a cursor") from None
-    try:
-        wait = min(MAX_WAIT, max(0.0, float(q.get("wait") or 0)))
+        wait = float(raw_wait)
     except ValueError:
         raise invalid("wait", "expected seconds 0-30") from None
+    if not 0 <= wait <= MAX_WAIT:
+        raise invalid("wait", "expected seconds 0-30")
     limit = _limit(request)
-    deadline = time.monotonic() + wait
-    while state.head <= after and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-        state.tick()
+    await state.wait_for_events(after, wait)
     items = state.events(after, limit)
     nxt = items[-1]["cursor"] if items else str(after)
-    fault = getattr(request.state, "fault", None)
-    if fault == "duplicate" and items:  # at-least-once: some events come again
-        items = state.events_before(after, 3) + items + items[: max(1, len(items) // 3)]
-    elif fault == "reorder":
-        items = list(reversed(items))
+    fault = request.state.fault
+    if fault in ("duplicate", "reorder"):  # at-least-once, and not always in order
+        items = faults.garble_events(fault, items, state.events_before(after, 3))
     return _json(200, {"events": items, "next": nxt})
 
 
@@ -226,33 +217,31 @@ async def events(request, state, agent):
 
 
 def _key(request: Request) -> str | None:
-    return request.headers.get("idempotency-key") or None
+    key = request.headers.get("idempotency-key", "").strip()
+    if len(key) > 200:
+        raise invalid("Idempotency-Key", "longer than 200 characters")
+    return key or None
 
 
 async def post_message(request, state, agent):
-    status, body = state.post_message(agent, request.path_params["id"], await _body(request), _key(request))
-    return _json(status, body)
+    return _json(*state.post_message(agent, request.path_params["id"], await _body(request), _key(request)))
 
 
 async def claim(request, state, agent):
     await _body(request)
-    status, body = state.claim(agent, request.path_params["id"], _key(request))
-    return _json(status, body)
+    return _json(*state.claim(agent, request.path_params["id"], _key(request)))
 
 
 async def transfer(request, state, agent):
-    status, body = state.transfer(agent, request.path_params["id"], await _body(request), _key(request))
-    return _json(status, body)
+    return _json(*state.transfer(agent, request.path_params["id"], await _body(request), _key(request)))
 
 
 async def patch(request, state, agent):
-    status, body = state.patch(agent, request.path_params["id"], await _body(request), _key(request))
-    return _json(status, body)
+    return _json(*state.patch(agent, request.path_params["id"], await _body(request), _key(request)))
 
 
 async def add_note(request, state, agent):
-    status, body = state.add_note(agent, request.path_params["id"], await _body(request), _key(request))
-    return _json(status, body)
+    return _json(*state.add_note(agent, request.path_params["id"], await _body(request), _key(request)))
 
 
 async def customer_say(request, state, agent):
@@ -270,9 +259,12 @@ def create_app(
     fault_seed: int = 0,
     anchor: float | None = None,
     clock: Callable[[], float] = time.time,
+    content_dir: Path | str | None = None,
 ) -> Starlette:
+    """The reference shop as an ASGI app; ``app.state.shop`` is its :class:`ShopState`.
+    ``content_dir`` replaces the package's dialogues/FAQ/quick replies (tests)."""
     state = ShopState(db_path, seed=seed, simulate=simulate, fail_rate=fail_rate, latency_ms=latency_ms,
-                      fault_seed=fault_seed, anchor=anchor, clock=clock)
+                      fault_seed=fault_seed, anchor=anchor, clock=clock, content_dir=content_dir)
     e = _endpoint
     routes = [
         Route("/v1/me", e(me), methods=["GET"]),
@@ -294,15 +286,18 @@ def create_app(
         Route("/v1/quick-replies", e(quick_replies), methods=["GET"]),
         Route("/v1/events/head", e(events_head), methods=["GET"]),
         Route("/v1/events", e(events, events=True), methods=["GET"]),
-        Route("/v1/customer/say", e(customer_say, auth=False), methods=["POST"]),
+        Route(CUSTOMER_SAY, e(customer_say, auth=False), methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_problem})
+    app.add_middleware(CountWrites, state=state)
     app.state.shop = state
+    faults.quiet_drops()
     return app
 
 
 def serve(host: str, port: int, db_path: Path | str, **options) -> None:
-    """Run the reference shop with uvicorn; the simulator also ticks on a timer."""
+    """Run the reference shop with uvicorn; its clock work also ticks every 0.5 s so
+    simulated customers write in with no client connected."""
     import uvicorn
 
     app = create_app(db_path, **options)
@@ -310,11 +305,13 @@ def serve(host: str, port: int, db_path: Path | str, **options) -> None:
     async def ticker() -> None:
         while True:
             await asyncio.sleep(0.5)
-            app.state.shop.tick()
+            try:
+                app.state.shop.tick()
+            except Exception:  # keep ticking; the next request shows the problem
+                log.exception("tick failed")
 
     async def main() -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
         task = asyncio.create_task(ticker())
         try:
             await server.serve()
