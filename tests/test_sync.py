@@ -106,6 +106,17 @@ async def full_sync(engine: SyncEngine) -> None:
     await engine.catch_up()
 
 
+async def sync_through_faults(engine: SyncEngine, attempts: int) -> None:
+    """Run the full sync again after each give-up, as the app's run loop does."""
+    for _ in range(attempts):
+        try:
+            await full_sync(engine)
+            break
+        except Unavailable:
+            continue
+    assert engine.synced()
+
+
 async def test_initial_sync_equals_server_state(shop, tmp_path):
     store = Store(tmp_path / "cache.sqlite")
     engine = SyncEngine(store, client_for(shop), page_size=97)
@@ -158,20 +169,10 @@ async def test_faults_converge_to_server_state(shop, tmp_path, kinds):
     """Initial sync, live traffic and replies through heavy fault injection: the cache
     ends equal to the server, with no duplicate and no missing message."""
     state = shop.state.shop
-    supported = set(getattr(state, "FAULT_KINDS", kinds))
-    kinds = tuple(k for k in kinds if k in supported)
-    if not kinds:
-        pytest.skip("fault kind not offered by the server")
     state.set_faults(fail_rate=0.35, kinds=kinds)
     store = Store(tmp_path / "cache.sqlite")
     engine = SyncEngine(store, client_for(shop, max_retries=8), page_size=61)
-    for attempt in range(40):
-        try:
-            await full_sync(engine)
-            break
-        except Unavailable:
-            continue
-    assert engine.synced()
+    await sync_through_faults(engine, attempts=40)
     for i in range(6):
         state.say(f"c00{i + 1}", f"第{i}条：我的快递到哪了")
         cv = store.read(lambda c, i=i: c.execute(
@@ -216,7 +217,8 @@ async def test_duplicate_and_reordered_events_are_harmless(shop, tmp_path):
 
     def apply_all(conn, evs):
         for e in evs:
-            apply.EVENT_APPLY[e["type"]](conn, wire.EVENT_TYPES[e["type"]](e["data"]))
+            _resource, check, upsert = apply.EVENTS[e["type"]]
+            upsert(conn, check(e["data"]))
 
     store.write(apply_all, list(reversed(events)))
     before = cache_snapshot(store)
@@ -328,13 +330,7 @@ def test_timeouts_and_dropped_connections_over_loopback(tmp_path):
         async def run():
             client = ShopClient(url, TOKEN, timeout=0.5, max_retries=10, sleep=no_sleep)
             engine = SyncEngine(store, client, page_size=200)
-            for _ in range(30):
-                try:
-                    await full_sync(engine)
-                    break
-                except Unavailable:
-                    continue
-            assert engine.synced()
+            await sync_through_faults(engine, attempts=30)
             assert client.requests > 5
             state.set_faults(fail_rate=0.0)
             await engine.catch_up()
@@ -429,3 +425,44 @@ async def test_notes_transfers_and_status_changes_go_through_the_outbox(shop, tm
     assert store.read(lambda c: c.execute("SELECT assignee_id FROM conversations WHERE id = ?", [cv]).fetchone()[0]) == "a02"
     assert_cache_equals_server(store, await server_snapshot(shop))
     store.close()
+
+
+async def test_batch_apply_keeps_the_same_inbox_rules_as_one_by_one(shop, tmp_path):
+    """apply.messages re-states writes.add_message's rules for speed: both must agree on
+    every conversation's preview, waiting clock, unread count and last message time."""
+    from agentdesk.sync import apply, wire
+
+    client = client_for(shop)
+    conversations, after = [], None
+    while True:
+        page, after = await client.page("conversations", after, 1000)
+        conversations += page
+        if not after:
+            break
+    messages, after = [], None
+    while True:
+        page, after = await client.page("messages", after, 1000)
+        messages += page
+        if not after:
+            break
+    summaries = []
+    for name, batch in (("one.sqlite", False), ("batch.sqlite", True)):
+        store = Store(tmp_path / name)
+
+        def fill(conn, batch=batch):
+            for c in conversations:
+                apply.conversation(conn, wire.conversation(c))
+            parsed = [wire.message(m) for m in messages]
+            if batch:
+                for start in range(0, len(parsed), 97):
+                    apply.messages(conn, parsed[start:start + 97])
+            else:
+                for m in parsed:
+                    apply.message(conn, m)
+
+        store.write(fill)
+        summaries.append(store.read(lambda c: c.execute(
+            "SELECT id, preview, waiting_since, unread, last_message_at FROM conversations ORDER BY id").fetchall()))
+        store.close()
+    assert summaries[0] == summaries[1]
+    assert any(row[2] is not None for row in summaries[0])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -249,22 +248,11 @@ async def customer_say(request, state, agent):
     return _json(201, state.say(data.get("customer"), data.get("body")))
 
 
-def create_app(
-    db_path: Path | str,
-    *,
-    seed: str | None = "demo",
-    simulate: float = 0.0,
-    fail_rate: float = 0.0,
-    latency_ms: int = 0,
-    fault_seed: int = 0,
-    anchor: float | None = None,
-    clock: Callable[[], float] = time.time,
-    content_dir: Path | str | None = None,
-) -> Starlette:
-    """The reference shop as an ASGI app; ``app.state.shop`` is its :class:`ShopState`.
-    ``content_dir`` replaces the package's dialogues/FAQ/quick replies (tests)."""
-    state = ShopState(db_path, seed=seed, simulate=simulate, fail_rate=fail_rate, latency_ms=latency_ms,
-                      fault_seed=fault_seed, anchor=anchor, clock=clock, content_dir=content_dir)
+def create_app(db_path: Path | str, **options) -> Starlette:
+    """The reference shop as an ASGI app; ``app.state.shop`` is its :class:`ShopState`,
+    built with ``options`` (seed, simulate, fail_rate, latency_ms, fault_seed, anchor,
+    clock, content_dir: see ShopState)."""
+    state = ShopState(db_path, **options)
     e = _endpoint
     routes = [
         Route("/v1/me", e(me), methods=["GET"]),

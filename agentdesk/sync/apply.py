@@ -12,6 +12,7 @@ import json
 import sqlite3
 
 from agentdesk.store import writes
+from agentdesk.sync import wire
 
 
 def _json(value) -> str:
@@ -123,20 +124,22 @@ def note(conn: sqlite3.Connection, n: dict) -> bool:
     return True
 
 
-BY_RESOURCE = {
-    "customers": customer,
-    "orders": order,
-    "conversations": conversation,
-    "messages": message,
-    "notes": note,
+#: What the server sends, by list resource and by event type: (resource, check, upsert).
+#: ``check`` validates a payload (agentdesk.sync.wire), ``upsert`` stores it idempotently.
+RESOURCES = {
+    "customers": (wire.customer, customer),
+    "orders": (wire.order, order),
+    "conversations": (wire.conversation, conversation),
+    "messages": (wire.message, message),
+    "notes": (wire.note, note),
 }
-EVENT_APPLY = {
-    "message.created": message,
-    "conversation.updated": conversation,
-    "customer.updated": customer,
-    "order.updated": order,
-    "note.created": note,
-    "agent.status": agent,
+EVENTS = {
+    "message.created": ("messages", wire.message, message),
+    "conversation.updated": ("conversations", wire.conversation, conversation),
+    "customer.updated": ("customers", wire.customer, customer),
+    "order.updated": ("orders", wire.order, order),
+    "note.created": ("notes", wire.note, note),
+    "agent.status": ("agents", wire.agent, agent),
 }
 
 

@@ -65,7 +65,7 @@ def run_sync(args: argparse.Namespace) -> int:
         if finished:
             progress.update(tasks[resource], total=count)
 
-    engine = SyncEngine(store, client, on_status=lambda s: None, page_size=max(1, min(1000, args.page_size)))
+    engine = SyncEngine(store, client, page_size=max(1, min(1000, args.page_size)))
     started = time.perf_counter()
 
     async def once() -> tuple[int, int, int]:

@@ -7,16 +7,15 @@ through exactly the client, sync engine and outbox a real shop uses.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from agentdesk.config import ConfigError, Settings
+from agentdesk.demo.build import DEMO_AGENT
 from agentdesk.store import CacheError, Store, writes
 from agentdesk.sync.client import ShopClient, ShopReader
-from agentdesk.sync.engine import CURSOR, HEAD, SyncEngine
+from agentdesk.sync.engine import CURSOR, HEAD
 
 DEMO_URL = "http://demo.shop"
-DEMO_AGENT = "a01"  # 小美, 售前 + 售后
 
 
 def shop_client(settings: Settings, *, read_only: bool = False) -> ShopReader:
@@ -73,7 +72,3 @@ def check_demo_cache(store: Store) -> None:
             f"{store.path}: this demo cache was built by an older agentdesk; "
             "run again with --reset-cache to rebuild it"
         )
-
-
-def engine_for(store: Store, client: ShopReader, **kwargs) -> SyncEngine:
-    return SyncEngine(store, client, clock=time.time, **kwargs)

@@ -14,7 +14,6 @@ two callbacks: ``on_change(Changes)`` once per applied batch (coalesced) and
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -85,7 +84,6 @@ class SyncEngine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._kick: asyncio.Event | None = None
         self._stopping = False
-        self.bad_payloads = 0
 
     # -- status ----------------------------------------------------------------------------
 
@@ -99,10 +97,6 @@ class SyncEngine:
         if status != self.status:
             self.status = status
             self.on_status(status)
-
-    @property
-    def writes_allowed(self) -> bool:
-        return isinstance(self.client, ShopClient)
 
     # -- identity ----------------------------------------------------------------------
 
@@ -171,8 +165,7 @@ class SyncEngine:
         return total
 
     def _apply_items(self, conn, resource: str, items: list, changes: Changes) -> None:
-        check = getattr(wire, {"notes": "note"}.get(resource, resource.rstrip("s")))
-        upsert = apply.BY_RESOURCE[resource]
+        check, upsert = apply.RESOURCES[resource]
         parsed = []
         for raw in items:
             try:
@@ -189,7 +182,6 @@ class SyncEngine:
 
     def _bad(self, error: str, changes: Changes) -> None:
         """A malformed object is skipped (and said so); the rest of its page still applies."""
-        self.bad_payloads += 1
         log.warning("server payload skipped: %s", error)
         changes.failures.append(f"server payload skipped: {error}")
 
@@ -206,19 +198,20 @@ class SyncEngine:
             parsed = []
             for raw in events:
                 try:
-                    if not isinstance(raw, dict) or raw.get("type") not in wire.EVENT_TYPES:
+                    if not isinstance(raw, dict) or raw.get("type") not in apply.EVENTS:
                         raise wire.PayloadError(f"event {raw.get('cursor', '?') if isinstance(raw, dict) else '?'}: "
                                                 f"type: unknown {raw.get('type') if isinstance(raw, dict) else raw!r}")
-                    parsed.append((raw["type"], wire.EVENT_TYPES[raw["type"]](raw.get("data"))))
+                    resource, check, upsert = apply.EVENTS[raw["type"]]
+                    parsed.append((raw["type"], resource, upsert, check(raw.get("data"))))
                 except wire.PayloadError as exc:
                     self._bad(str(exc), changes)
             # Out-of-order delivery: messages go in seq order; everything else is
             # guarded by versions and update times inside the upserts.
-            parsed.sort(key=lambda tp: (tp[0] == "message.created", tp[1].get("seq", 0)))
-            for kind, obj in parsed:
-                if apply.EVENT_APPLY[kind](conn, obj):
+            parsed.sort(key=lambda ev: (ev[0] == "message.created", ev[3].get("seq", 0)))
+            for _kind, resource, upsert, obj in parsed:
+                if upsert(conn, obj):
                     applied += 1
-                    _note_change(_RESOURCE_OF[kind], obj, changes)
+                    _note_change(resource, obj, changes)
             if _cursor_int(nxt) > _cursor_int(cursor):
                 writes.set_meta(conn, CURSOR, nxt)
             writes.set_meta(conn, LAST_SYNC, repr(self.clock()))
@@ -369,16 +362,6 @@ class SyncEngine:
         self._kick.clear()
 
 
-_RESOURCE_OF = {
-    "message.created": "messages",
-    "conversation.updated": "conversations",
-    "customer.updated": "customers",
-    "order.updated": "orders",
-    "note.created": "notes",
-    "agent.status": "agents",
-}
-
-
 def _note_change(resource: str, obj: dict, changes: Changes) -> None:
     if resource == "messages":
         changes.threads.add(obj["conversation_id"])
@@ -400,7 +383,3 @@ def _cursor_int(cursor: str | None) -> int:
         return int(cursor or 0)
     except ValueError:
         return 0
-
-
-def dumps_status(status: SyncStatus) -> str:
-    return json.dumps(status.__dict__, ensure_ascii=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from agentdesk.models import CONVERSATION_STATUSES, GROUPS, PRIORITIES, SENDER_KINDS
+from agentdesk.models import CONVERSATION_STATUSES, GROUPS, ORDER_STATUSES, PRIORITIES, SENDER_KINDS
 
 
 class PayloadError(ValueError):
@@ -101,9 +101,6 @@ def customer(data: Any) -> dict:
     }
 
 
-ORDER_STATUSES = ("待付款", "待发货", "已发货", "已签收", "退款中", "已退款", "纠纷中")
-
-
 def order(data: Any) -> dict:
     o = Obj("order", data)
     items = o.data.get("items") or []
@@ -155,13 +152,3 @@ def note(data: Any) -> dict:
         "agent_id": o.str("agent_id", required=False), "body": o.str("body"),
         "at": o.time("created_at", required=True), "client_id": o.str("client_id", required=False),
     }
-
-
-EVENT_TYPES = {
-    "message.created": message,
-    "conversation.updated": conversation,
-    "customer.updated": customer,
-    "order.updated": order,
-    "note.created": note,
-    "agent.status": agent,
-}
