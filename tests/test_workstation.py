@@ -352,3 +352,25 @@ async def test_damage_found_after_startup_is_reported(demo_store, monkeypatch):
         await settle(pilot, app)
         assert app.query_one(InboxList).rows, "the cached inbox is still shown"
         assert any("--reset-cache" in str(n.message) for n in app._notifications)
+
+
+async def test_enter_sends_everything_typed_before_it(demo_store):
+    """A burst of keys ending in Enter (a fast typist, or a terminal delivering keys in one
+    read) sends the whole text: Enter waits behind the characters queued before it."""
+    from textual import events
+
+    first = mine(demo_store)[0]
+    app = make_app(demo_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        text = "亲在的哦马上发"
+        for ch in text:  # all posted at once, no waiting in between
+            app.post_message(events.Key(ch, ch))
+        app.post_message(events.Key("enter", "\r"))
+        await settle(pilot, app)
+        await pilot.pause(0.3)
+        bodies = [m.body for m in demo_store.read(thread.latest, first.id, 5)]
+        assert bodies[-1] == text
+        assert app.query_one(Composer).text == ""

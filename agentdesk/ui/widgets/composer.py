@@ -1,7 +1,10 @@
 """The reply composer: a multi-line TextArea where Enter sends.
 
-Enter is a *priority* binding here because TextArea would otherwise consume it as a
-newline; Alt+Enter and Ctrl+J insert the newline instead. Typing posts a debounced
+Enter sends, Alt+Enter and Ctrl+J insert a newline. These keys are handled in the
+composer's own key handler, in order with the characters typed before them – not as
+priority bindings, which the app runs as soon as the key arrives, before the composer
+has inserted the characters still queued for it (a fast typist's last words would be
+cut off the reply). Their bindings stay declared for the footer and help. Typing posts a debounced
 :class:`DraftChanged` so the app can keep the draft in the cache.
 """
 
@@ -18,11 +21,7 @@ DRAFT_DEBOUNCE = 0.4
 
 
 class Composer(TextArea):
-    BINDINGS = [
-        # Must win over TextArea's own Enter handling.
-        *[b for b in actions.bindings("composer") if b.key == "enter"],
-        *[b for b in actions.bindings("composer") if b.key != "enter"],
-    ]
+    BINDINGS = actions.bindings("composer")
 
     class Submitted(Message):
         def __init__(self, conversation_id: str, text: str) -> None:
@@ -44,8 +43,17 @@ class Composer(TextArea):
         self._loaded_text = ""  # what we put there ourselves (not typing)
         self.placeholder = t("composer.closed")
         actions.localize(self._bindings, t)
-        for key, items in self._bindings.key_to_bindings.items():
-            self._bindings.key_to_bindings[key] = [_priority(b) for b in items]
+        self._own_keys = {key: items[0].action for key, items in self._bindings.key_to_bindings.items()}
+
+    async def _on_key(self, event) -> None:
+        """Our keys run here, after every character typed before them is in the text."""
+        action = self._own_keys.get(event.key)
+        if action is None:
+            await super()._on_key(event)
+            return
+        event.stop()
+        event.prevent_default()
+        await self.run_action(action)
 
     def begin(self, conversation_id: str) -> None:
         """Switch to ``conversation_id`` at once (its draft arrives later, see
@@ -106,8 +114,3 @@ class Composer(TextArea):
     def action_newline(self) -> None:
         self.insert("\n")
 
-
-def _priority(binding):
-    from dataclasses import replace
-
-    return replace(binding, priority=True)
