@@ -16,7 +16,7 @@ from agentdesk import __version__
 
 #: Modules that add subcommands; each has ``register(subparsers)`` and keeps its own
 #: heavy imports inside the command functions.
-COMMAND_MODULES = ("agentdesk.shop.commands", "agentdesk.sync.commands")
+COMMAND_MODULES = ("agentdesk.shop.commands", "agentdesk.sync.commands", "agentdesk.quickreply.commands")
 
 
 def build_parser() -> argparse.ArgumentParser:

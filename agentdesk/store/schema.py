@@ -132,6 +132,26 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ix_outbox_due ON outbox (state, next_at, created_at);
     """,
+    # 3: the quick-reply library (issue 4): pinyin keys, the shop-wide layer, usage
+    """
+    -- Syllables of a run of Han characters ("退款" -> "tui kuan"), computed once.
+    CREATE TABLE pinyin_keys (run TEXT PRIMARY KEY, syllables TEXT NOT NULL) WITHOUT ROWID;
+
+    -- The shop-wide library from GET /v1/quick-replies, in the shop's order.
+    CREATE TABLE shop_replies (
+        id TEXT PRIMARY KEY,
+        position INTEGER NOT NULL,
+        data TEXT NOT NULL
+    );
+
+    -- How often and how lately this agent used each reply (frecency, decaying score).
+    CREATE TABLE reply_usage (
+        reply_id TEXT PRIMARY KEY,
+        score REAL NOT NULL,
+        uses INTEGER NOT NULL,
+        last_used REAL NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

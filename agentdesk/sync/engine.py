@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from agentdesk.store import Store, outbox, writes
+from agentdesk.store import Store, outbox, quickreplies, writes
 from agentdesk.sync import apply, wire
 from agentdesk.sync.client import ApiError, AuthError, ShopClient, ShopReader, Unavailable
 
@@ -32,6 +32,8 @@ CURSOR = "sync.cursor"  # the feed cursor once the initial sync is complete
 HEAD = "sync.head"  # the feed head taken before paging (the initial sync is under way)
 PAGE = "sync.page."  # + resource: next page cursor, "done" when finished
 LAST_SYNC = "sync.last_at"
+#: The shop-wide reply library has no change events: it is re-read this often (seconds).
+REPLIES_EVERY = 600.0
 
 
 @dataclass
@@ -42,12 +44,13 @@ class Changes:
     threads: set[str] = field(default_factory=set)  # conversations with new/changed messages
     customers: set[str] = field(default_factory=set)  # customer cards (profile, orders, notes)
     agents: bool = False
+    quick_replies: bool = False  # the shop-wide reply library was replaced
     conflicts: list[tuple[str, str]] = field(default_factory=list)  # (conversation id, message)
     failures: list[str] = field(default_factory=list)  # one-line errors to show
 
     def __bool__(self) -> bool:
         return bool(self.conversations or self.threads or self.customers or self.agents
-                    or self.conflicts or self.failures)
+                    or self.quick_replies or self.conflicts or self.failures)
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class SyncEngine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._kick: asyncio.Event | None = None
         self._stopping = False
+        self._replies_at = 0.0
 
     # -- status ----------------------------------------------------------------------------
 
@@ -163,6 +167,21 @@ class SyncEngine:
                     break
                 after = nxt
         return total
+
+    async def sync_quick_replies(self) -> int:
+        """The shop-wide reply library (``GET /v1/quick-replies``) replaces the cached one
+        when it differs; each reply is checked when the library loads, so one bad row is
+        reported and skipped there, never stored half-parsed here."""
+        items = await self.client.quick_replies()
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise wire.PayloadError("quick-replies: items must be a list of objects")
+        if self.store.read(quickreplies.shop_replies) == items:
+            self._replies_at = self.clock()
+            return 0
+        self.store.write(quickreplies.replace_shop_replies, items)
+        self._replies_at = self.clock()
+        self.on_change(Changes(quick_replies=True))
+        return len(items)
 
     def _apply_items(self, conn, resource: str, items: list, changes: Changes) -> None:
         check, upsert = apply.RESOURCES[resource]
@@ -321,6 +340,7 @@ class SyncEngine:
                 self._set_status("syncing")
                 await self.identify()
                 await self.initial_sync()
+                await self.sync_quick_replies()
                 self._set_status("online")
                 failures = 0
                 async with asyncio.TaskGroup() as group:
@@ -338,6 +358,8 @@ class SyncEngine:
     async def _follow(self) -> None:
         while True:
             await self.poll()
+            if self.clock() - self._replies_at > REPLIES_EVERY:
+                await self.sync_quick_replies()
             self._set_status("online")
 
     async def _outbox_loop(self) -> None:

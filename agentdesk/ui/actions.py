@@ -65,6 +65,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("inbox.status", "s", "app.cycle_status", "act.status", "inbox", key_display="s"),
     ActionSpec("composer.send", "enter", "send", "act.send", "composer", write=True, key_display="Enter", palette=False),
     ActionSpec("composer.newline", "alt+enter,ctrl+j", "newline", "act.newline", "composer", key_display="Alt+Enter", palette=False),
+    ActionSpec("composer.pick", "ctrl+r", "pick", "act.pick", "composer", key_display="/ Ctrl+R", palette=False),
+    ActionSpec("composer.suggest1", "alt+1", "suggestion(1)", "act.suggest1", "composer", show=False, key_display="Alt+1", palette=False),
+    ActionSpec("composer.suggest2", "alt+2", "suggestion(2)", "act.suggest2", "composer", show=False, key_display="Alt+2", palette=False),
+    ActionSpec("composer.suggest3", "alt+3", "suggestion(3)", "act.suggest3", "composer", show=False, key_display="Alt+3", palette=False),
+    ActionSpec("app.replies", "f2", "open_picker", "act.replies", "app", show=False, priority=True, write=True, key_display="F2"),
 )
 
 

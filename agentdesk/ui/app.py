@@ -8,6 +8,8 @@ runs in a thread worker that posts its result back; handlers (``@on``) own the s
 from __future__ import annotations
 
 import time
+from datetime import date
+
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -19,9 +21,12 @@ from agentdesk import timefmt
 from agentdesk.clock import Clock
 from agentdesk.config import Settings
 from agentdesk.i18n import Catalog
-from agentdesk.models import CONVERSATION_STATUSES, InboxRow
+from agentdesk.models import CONVERSATION_STATUSES, CustomerCard, InboxRow
+from agentdesk.quickreply import loader
+from agentdesk.quickreply.search import Context, ReplyIndex
+from agentdesk.quickreply.variables import context_values, fill
 from agentdesk.safetext import one_line
-from agentdesk.store import CacheError, Store, customers, inbox, outbox, thread, writes
+from agentdesk.store import CacheError, Store, customers, inbox, outbox, quickreplies, thread, writes
 from agentdesk.store.inbox import TABS, InboxFilter
 from agentdesk.sync.engine import Changes, SyncEngine, SyncStatus
 from agentdesk.ui import actions
@@ -34,6 +39,7 @@ from agentdesk.ui.messages import (
     InboxPage,
     MessageStored,
     OlderLoaded,
+    RepliesLoaded,
     SendFailed,
     SyncChanged,
     SyncStatusChanged,
@@ -41,6 +47,7 @@ from agentdesk.ui.messages import (
     ThreadRefreshed,
 )
 from agentdesk.ui.screens.help import HelpScreen
+from agentdesk.ui.screens.reply_picker import Picked, ReplyPicker, styled
 from agentdesk.ui.widgets.composer import Composer
 from agentdesk.ui.widgets.header import HeaderBar
 from agentdesk.ui.widgets.inbox_list import InboxList
@@ -81,6 +88,9 @@ class AgentDeskApp(App[int]):
         self.me_name = ""
         self.agent_names: dict[str, str] = {}
         self.current: InboxRow | None = None
+        self.card: CustomerCard | None = None
+        self.shop_name = ""
+        self.replies: ReplyIndex | None = None
         self.started = time.perf_counter()
         self.first_paint_ms: float | None = None
         actions.localize(self._bindings, self.t)
@@ -104,6 +114,7 @@ class AgentDeskApp(App[int]):
             with Vertical(id="thread-pane"):
                 yield Static(id="thread-title")
                 yield ThreadView(now=now, t=t, id="thread")
+                yield Static(id="suggestions")
                 yield Composer(t=t, id="composer")
             yield Sidebar(now=now, t=t, id="sidebar")
         yield Footer()
@@ -116,6 +127,9 @@ class AgentDeskApp(App[int]):
         self._show_filter()
         self._render_thread_title()
         self.load_identity()
+        self.query_one("#suggestions").display = False
+        if not self.read_only:
+            self.load_replies()
         self.set_interval(1.0, self._tick)
         self._inbox_dirty = False
         self._thread_reads = 0  # generations of thread re-reads asked for …
@@ -164,6 +178,7 @@ class AgentDeskApp(App[int]):
         self.me_name = agents.get(me, me or self.settings.agent.name)
         header = self.query_one(HeaderBar)
         header.shop = shop
+        self.shop_name = shop or ""
         header.agent = self.me_name
         if self.sync is None:
             header.connection = "demo" if self.demo else "offline"
@@ -243,7 +258,18 @@ class AgentDeskApp(App[int]):
         except CacheError as exc:
             self.call_from_thread(self.notify, str(exc), severity="error", timeout=60)
 
+    @work(thread=True, exclusive=True, group="replies", exit_on_error=False)
+    def load_replies(self) -> None:
+        """The merged reply library with its pinyin keys from the cache (computed only
+        for text never seen before)."""
+        opened = loader.open_library(self.store, now=self.clock.now())
+        self.post_message(RepliesLoaded(opened.index, [str(p) for p in opened.library.problems]))
+
     # -- workers: writing ------------------------------------------------------------
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def record_reply_use(self, reply_id: str) -> None:
+        self.store.write(quickreplies.record_use, reply_id, self.clock.now())
 
     @work(thread=True, group="write", exit_on_error=False)
     def save_draft(self, conversation_id: str, text: str) -> None:
@@ -338,6 +364,8 @@ class AgentDeskApp(App[int]):
         composer = self.query_one(Composer)
         composer.flush_draft()
         self.current = row
+        self.card = None
+        self._update_suggestions()
         self.query_one(InboxList).opened_id = row.id
         self.query_one(InboxList).refresh()
         self._render_thread_title()
@@ -355,6 +383,8 @@ class AgentDeskApp(App[int]):
         self.query_one(ThreadView).show(event.row.id, event.row.customer_name, event.messages, event.has_older)
         self.query_one(Composer).load_draft(event.row.id, event.draft)
         self.query_one(Sidebar).show(event.card, event.row.id)
+        self.card = event.card
+        self._update_suggestions()
         if event.row.unread:
             self._refresh_inbox()
 
@@ -404,6 +434,8 @@ class AgentDeskApp(App[int]):
         changes: Changes = event.changes  # type: ignore[assignment]
         if changes.agents:
             self.load_identity()
+        if changes.quick_replies and not self.read_only:
+            self.load_replies()
         if changes.conversations:
             self._inbox_dirty = True  # coalesced: at most one inbox re-read per 0.3 s
         current = self.current
@@ -448,11 +480,99 @@ class AgentDeskApp(App[int]):
             return
         self._thread_shown = event.generation
         self.query_one(ThreadView).refresh_from(event.conversation_id, event.messages)
+        self._update_suggestions()
 
     @on(CardLoaded)
     def _card_loaded(self, event: CardLoaded) -> None:
         if self.current is not None and self.current.id == event.conversation_id:
             self.query_one(Sidebar).show(event.card, event.conversation_id)
+            self.card = event.card
+            self._update_suggestions()
+
+    # -- quick replies ------------------------------------------------------------------
+
+    @on(RepliesLoaded)
+    def _replies_loaded(self, event: RepliesLoaded) -> None:
+        self.replies = event.index  # type: ignore[assignment]
+        for problem in event.problems[:3]:
+            self.notify(self.t("notify.reply_problem", problem=problem), severity="warning", timeout=12)
+        if len(event.problems) > 3:
+            self.notify(self.t("notify.reply_problems_more", n=len(event.problems) - 3), severity="warning", timeout=12)
+        self._update_suggestions()
+
+    def _reply_context(self) -> Context:
+        view = self.query_one(ThreadView)
+        last = ""
+        if self.current is not None and view.conversation_id == self.current.id:
+            last = next((m.body for m in reversed(view.messages) if m.sender == "customer"), "")
+        return Context(group=self.current.group if self.current else "", last_message=last)
+
+    def _reply_values(self) -> tuple[list[dict[str, str | None]], list[str]]:
+        """Variable values for each of the customer's orders (latest first), and the ids."""
+        card = self.card
+        customer = {"name": card.customer.name, "vip_level": card.customer.vip_level} if card else None
+        if customer is None and self.current is not None:
+            customer = {"name": self.current.customer_name, "vip_level": self.current.vip_level}
+        orders = list(card.orders) if card else []
+        today = date.fromtimestamp(self.clock.now())
+        base = dict(customer=customer, agent_name=self.me_name, shop_name=self.shop_name, today=today)
+        if not orders:
+            return [context_values(**base)], []
+        values = [
+            context_values(**base, order={"id": o.id, "status": o.status, "carrier": o.carrier, "tracking_no": o.tracking_no})
+            for o in orders
+        ]
+        return values, [o.id for o in orders]
+
+    def _update_suggestions(self) -> None:
+        bar = self.query_one("#suggestions", Static)
+        composer = self.query_one(Composer)
+        context = self._reply_context()
+        if self.replies is None or self.current is None or not context.last_message or self.read_only:
+            composer.suggestions = []
+            bar.display = False
+            return
+        hits = self.replies.suggest(context.last_message, limit=3, context=context)
+        values = self._reply_values()[0][0]
+        composer.suggestions = [(h.reply.id, fill(h.reply.body, values).text) for h in hits]
+        line = Text(self.t("suggest.label") + " ", style="bold")
+        for n, h in enumerate(hits, 1):
+            line.append(f" Alt+{n} ", style="reverse")
+            line.append_text(styled([(h.reply.title, "text")]))
+            line.append("  ")
+        bar.update(line)
+        bar.display = bool(hits)
+
+    @on(Composer.PickerRequested)
+    def _picker_requested(self, event: Composer.PickerRequested) -> None:
+        self.action_open_picker()
+
+    def action_open_picker(self) -> None:
+        if self.read_only or self.current is None:
+            return
+        if self.replies is None:
+            self.notify(self.t("notify.loading"), timeout=3)
+            return
+        values, orders = self._reply_values()
+        composer = self.query_one(Composer)
+        composer.focus()
+
+        def done(picked: Picked | None) -> None:
+            if picked is None or composer.conversation_id is None:
+                return
+            composer.insert_reply(picked.reply_id, picked.text)
+            if picked.send:
+                composer.action_send()
+
+        self.push_screen(
+            ReplyPicker(self.replies, t=self.t, context=self._reply_context(), values=values, orders=orders), done
+        )
+
+    @on(Composer.ReplyUsed)
+    def _reply_used(self, event: Composer.ReplyUsed) -> None:
+        if self.replies is not None:  # ranks at once; the cache keeps it for next time
+            self.replies.usage[event.reply_id] = self.replies.usage.get(event.reply_id, 0.0) + 1.0
+        self.record_reply_use(event.reply_id)
 
     @on(DraftRestored)
     def _draft_restored(self, event: DraftRestored) -> None:

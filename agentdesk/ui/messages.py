@@ -94,3 +94,9 @@ class DraftRestored(Message):
 class TabCounts(Message):
     filter: InboxFilter
     counts: dict[str, int]
+
+
+@dataclass
+class RepliesLoaded(Message):
+    index: object  # agentdesk.quickreply.search.ReplyIndex
+    problems: list[str]  # one line each, "file:line: what"

@@ -1,5 +1,9 @@
 """The reply composer: a multi-line TextArea where Enter sends.
 
+Quick replies: ``/`` at the start of a line or Ctrl+R asks for the picker; Alt+1..3
+insert the suggested replies shown above it. A variable the conversation could not fill
+(``{order.id}``) stays in the text, marks the composer and blocks sending until edited.
+
 Enter sends, Alt+Enter and Ctrl+J insert a newline. These keys are handled in the
 composer's own key handler, in order with the characters typed before them – not as
 priority bindings, which the app runs as soon as the key arrives, before the composer
@@ -15,6 +19,7 @@ from textual.timer import Timer
 from textual.widgets import TextArea
 
 from agentdesk.i18n import Catalog
+from agentdesk.quickreply.variables import unfilled
 from agentdesk.ui import actions
 
 DRAFT_DEBOUNCE = 0.4
@@ -35,6 +40,16 @@ class Composer(TextArea):
             self.conversation_id = conversation_id
             self.text = text
 
+    class PickerRequested(Message):
+        """``/`` at a line start or Ctrl+R: open the quick-reply picker."""
+
+    class ReplyUsed(Message):
+        """A quick reply went into the text (for frecency)."""
+
+        def __init__(self, reply_id: str) -> None:
+            super().__init__()
+            self.reply_id = reply_id
+
     def __init__(self, *, t: Catalog, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
         self._t = t
@@ -44,10 +59,14 @@ class Composer(TextArea):
         self.placeholder = t("composer.closed")
         actions.localize(self._bindings, t)
         self._own_keys = {key: items[0].action for key, items in self._bindings.key_to_bindings.items()}
+        #: (reply id, filled text) for Alt+1..3, set by the app for the open conversation.
+        self.suggestions: list[tuple[str, str]] = []
 
     async def _on_key(self, event) -> None:
         """Our keys run here, after every character typed before them is in the text."""
         action = self._own_keys.get(event.key)
+        if action is None and event.character == "/" and self.cursor_location[1] == 0 and self.conversation_id:
+            action = "pick"
         if action is None:
             await super()._on_key(event)
             return
@@ -92,6 +111,8 @@ class Composer(TextArea):
                 self.post_message(self.DraftChanged(self.conversation_id, self.text))
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if "{" in self.text or self.has_class("-unfilled"):
+            self._mark_unfilled()
         if self.text == self._loaded_text:  # our own load_text(), not the agent typing
             return
         self._loaded_text = None
@@ -106,6 +127,10 @@ class Composer(TextArea):
         if not text:
             self.notify(self._t("notify.empty"), severity="warning")
             return
+        names = self._mark_unfilled()
+        if names:  # a raw {order.id} never reaches a customer
+            self.notify(self._t("notify.unfilled", names=" ".join("{" + n + "}" for n in names)), severity="error")
+            return
         if self._debounce is not None:
             self._debounce.stop()
             self._debounce = None
@@ -113,4 +138,27 @@ class Composer(TextArea):
 
     def action_newline(self) -> None:
         self.insert("\n")
+
+    def action_pick(self) -> None:
+        if self.conversation_id is None:
+            self.notify(self._t("composer.closed"), severity="warning")
+            return
+        self.post_message(self.PickerRequested())
+
+    def action_suggestion(self, n: int) -> None:
+        if self.conversation_id is None or n > len(self.suggestions):
+            return
+        reply_id, text = self.suggestions[n - 1]
+        self.insert_reply(reply_id, text)
+
+    def insert_reply(self, reply_id: str, text: str) -> None:
+        """At the cursor, keeping the draft around it (replies can be combined)."""
+        self.insert(text)
+        self.post_message(self.ReplyUsed(reply_id))
+
+    def _mark_unfilled(self) -> list[str]:
+        names = list(dict.fromkeys(name for _, _, name in unfilled(self.text)))
+        self.set_class(bool(names), "-unfilled")
+        self.border_subtitle = self._t("composer.unfilled", names=" ".join("{" + n + "}" for n in names)) if names else ""
+        return names
 
