@@ -52,3 +52,12 @@ def test_help_overlay(snap_compare, demo_store):
 def test_narrow_terminal(snap_compare, demo_store):
     """An 100×30 terminal still shows all three panes without breaking CJK text."""
     assert snap_compare(make_app(demo_store), terminal_size=(100, 30), run_before=_open_first)
+
+
+def test_reply_picker(snap_compare, demo_store):
+    async def run_before(pilot) -> None:
+        await _open_first(pilot)
+        await pilot.press("/", "t", "k")
+        await _ready(pilot)
+
+    assert snap_compare(make_app(demo_store), terminal_size=SIZE, run_before=run_before)

@@ -466,3 +466,25 @@ async def test_batch_apply_keeps_the_same_inbox_rules_as_one_by_one(shop, tmp_pa
         store.close()
     assert summaries[0] == summaries[1]
     assert any(row[2] is not None for row in summaries[0])
+
+
+async def test_shop_wide_quick_replies_are_synced_and_merged_below_the_files(shop, tmp_path):
+    from agentdesk.quickreply import loader
+    from agentdesk.store import quickreplies
+
+    store = Store(tmp_path / "cache.sqlite")
+    seen = []
+    engine = SyncEngine(store, client_for(shop), on_change=seen.append)
+    assert await engine.sync_quick_replies() == 29
+    assert any(c.quick_replies for c in seen)
+    assert await engine.sync_quick_replies() == 0  # unchanged: nothing rewritten, no change posted
+    items = store.read(quickreplies.shop_replies)
+    assert [i["id"] for i in items][:2] == ["shop-greeting", "shop-checking"]
+    opened = loader.open_library(store, now=ANCHOR, personal=tmp_path / "none")
+    lib = opened.library.by_id()
+    assert lib["shop-refund-progress"].layer == "shop"
+    assert lib["aftersale-refund-7day"].layer == "library"
+    # the shop's "tk" shortcode is its own; the exact shortcode ranks first
+    assert opened.index.search("tk")[0].reply.id == "shop-refund-progress"
+    await engine.client.aclose()
+    store.close()

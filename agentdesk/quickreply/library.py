@@ -22,7 +22,7 @@ LIBRARY = "library"
 SHOP = "shop"
 LAYERS = (PERSONAL, LIBRARY, SHOP)
 
-_REPLY_HEADER = re.compile(r"^\s*\[\[\s*reply\s*\]\]", re.MULTILINE)
+_REPLY_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*reply[ \t]*\]\]", re.MULTILINE)
 _TOML_LINE = re.compile(r"\(at line (\d+)")
 _FIELDS = {"id", "title", "shortcode", "tags", "body", "category"}
 

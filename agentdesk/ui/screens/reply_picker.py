@@ -135,9 +135,9 @@ class ReplyPicker(ModalScreen[Picked | None]):
         line.append("  ")
         body = segments(r.body, self.values, spans.get("body", ()))
         line.append_text(styled([(one_line(p), k) for p, k in body], base="dim"))
-        line.truncate(400)
-        line.no_wrap = True  # one row per reply; Tab shows the whole text
-        line.overflow = "ellipsis"
+        # One row per reply (Tab shows the whole text); cut by terminal cells, not characters.
+        width = self.query_one("#picker-results").size.width or self.app.size.width - 6
+        line.truncate(max(20, width - 2), overflow="ellipsis")
         return line
 
     def _current(self) -> Hit | None:
