@@ -142,7 +142,6 @@ async def test_suggestions_follow_the_customer_and_alt_number_inserts(demo_store
         await open_row(pilot, app, row)
         composer = app.query_one(Composer)
         # the customer asks about a refund: suggestions change with the latest message
-        demo_store.write(lambda c: None)
         from agentdesk.store import writes
 
         demo_store.write(writes.add_message, row.id, "customer", "我要退款，东西收到是坏的，怎么申请？", 1_795_156_100.0)

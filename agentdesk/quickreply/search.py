@@ -25,18 +25,18 @@ from __future__ import annotations
 import heapq
 import math
 import re
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from array import array
+from dataclasses import dataclass
 from itertools import chain
 
 from agentdesk.quickreply.library import Reply
+from agentdesk.quickreply.pinyin import HAN
 
 FIELDS = ("shortcode", "title", "tags", "body")
 _TIER = {"shortcode": 600.0, "title": 300.0, "tags": 220.0, "body": 100.0}
 _LATIN = re.compile(r"[a-z0-9]+")
-_HAN_RUN = re.compile(r"[\u3400-\u9fff]+")
 _HAN_BIGRAM = re.compile(r"(?=([\u3400-\u9fff]{2}))")
 #: Which reply categories suit a conversation group (context boost).
 GROUP_CATEGORIES = {
@@ -81,7 +81,6 @@ class Stats:
     narrowed: bool = False
     typo: bool = False
     complete: bool = True
-    extra: dict = field(default_factory=dict)
 
 
 class ReplyIndex:
@@ -109,17 +108,15 @@ class ReplyIndex:
         self._word_sigs: dict[tuple[str, ...], frozenset[str]] = {}
         self._han: dict[str, array] = defaultdict(lambda: array("i"))
         self._first: dict[str, array] = defaultdict(lambda: array("i"))
-        self._codes: list[tuple[str, int]] = []
         self._state: _State | None = None
         self.stats = Stats()
         vocab: set[str] = set()
         for i, r in enumerate(replies):
             self._add(i, r, syllables, vocab)
-        self._codes.sort()
         self._vocab = sorted(vocab)
         self._bigrams = self._build_bigrams()
+        self._position = {r.id: i for i, r in enumerate(replies)}
         self._suggested: dict[str, dict[int, float]] = {}
-        self._typo_of: dict[int, str] = {}
         self._last: list[tuple[int, int]] = []
 
     # -- building ---------------------------------------------------------------------
@@ -160,12 +157,11 @@ class ReplyIndex:
         firsts = {title_keys[0][0]} if title_keys else set()
         if r.shortcode:
             firsts.add(r.shortcode[0].lower())
-            self._codes.append((r.shortcode.lower(), i))
         for k in firsts:
             self._first[k].append(i)
         vocab.update(_LATIN.findall(text))
         for part in (r.title, *r.tags):  # whole words, so "tuikaun" finds tuikuan
-            for run in _HAN_RUN.findall(part):
+            for run in HAN.findall(part):
                 vocab.add("".join(syllables(run)))
 
     # -- searching --------------------------------------------------------------------
@@ -188,7 +184,7 @@ class ReplyIndex:
                 hits.extend(h for h in self._rank(more, alt, context, typo=True) if h[0] not in seen)
                 seen.update(i for i, _ in more)
         best = heapq.nlargest(limit, hits, key=lambda h: h[1])
-        return [self._hit(i, score, q if not typo else self._typo_of.get(i, q), typo) for i, score, typo in best]
+        return [self._hit(i, score, matched_query, matched_query != q) for i, score, matched_query in best]
 
     def _matches(self, q: str) -> list[tuple[int, int]]:
         prev = self._state
@@ -273,19 +269,12 @@ class ReplyIndex:
             order.append(nxt)
         return [Hit(self.replies[i], ranked.get(i, 0.0), "title", {}) for i in order]
 
-    @property
-    def _position(self) -> dict[str, int]:
-        pos = getattr(self, "_pos_cache", None)
-        if pos is None:
-            pos = self._pos_cache = {r.id: i for i, r in enumerate(self.replies)}
-        return pos
-
     # -- ranking ----------------------------------------------------------------------
 
-    def _rank(self, found: list[tuple[int, int]], q: str, context: Context | None, *, typo: bool) -> list[tuple[int, float, bool]]:
-        """(reply, score, typo) from the field and position of the first match, the
+    def _rank(self, found: list[tuple[int, int]], q: str, context: Context | None, *, typo: bool) -> list[tuple[int, float, str]]:
+        """(reply, score, the query it matched) from the field and position of the first match, the
         shortcode, frecency and the conversation's context."""
-        out: list[tuple[int, float, bool]] = []
+        out: list[tuple[int, float, str]] = []
         suggest = self._suggest_scores(context.last_message) if context and context.last_message else {}
         categories = GROUP_CATEGORIES.get(context.group, ()) if context else ()
         typed = len(q.replace(" ", ""))
@@ -310,17 +299,15 @@ class ReplyIndex:
                 score += 8.0 * suggest.get(i, 0.0)
             if typo:
                 score -= 200.0
-                self._typo_of[i] = q
-            out.append((i, score, typo))
+            out.append((i, score, q))
         return out
 
     def _hit(self, i: int, score: float, q: str, typo: bool) -> Hit:
-        spans, field, _ = self._spans(i, [_pattern(t) for t in q.split(" ")])
+        spans, field = self._spans(i, [_pattern(t) for t in q.split(" ")])
         return Hit(self.replies[i], score, field, spans, typo)
 
-    def _spans(self, i: int, patterns: list[re.Pattern]) -> tuple[dict, str, bool]:
-        """Matched character ranges per field, the best field matched and whether the
-        first match starts its field."""
+    def _spans(self, i: int, patterns: list[re.Pattern]) -> tuple[dict, str]:
+        """Matched character ranges per field, and the best field matched."""
         stream = self.streams[i]
         starts = self.offsets[i]
         spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -331,8 +318,7 @@ class ReplyIndex:
                 f = _field_of(starts, a)
                 spans[FIELDS[f]].append((a - starts[f], b - starts[f]))
         best_field = next((f for f in FIELDS if f in spans), "body")
-        at_start = any(lo == 0 for lo, _ in spans.get(best_field, ()))
-        return {k: tuple(sorted(v)) for k, v in spans.items()}, best_field, at_start
+        return {k: tuple(sorted(v)) for k, v in spans.items()}, best_field
 
     def _corrections(self, q: str) -> list[str]:
         """Latin typos: the closest words of the library (Latin words, shortcodes, the full
