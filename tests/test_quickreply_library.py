@@ -55,6 +55,14 @@ def test_installed_wheel_carries_the_library(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     shipped = sorted(p.name for p in library.bundled_dir().glob("*.toml"))
     assert sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("agentdesk/library/")) == shipped
+    # and the installed package finds them there
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    probe = "from agentdesk.quickreply import library as l; d = l.bundled_dir(); print(d); print(len(l.load_dir(d).replies))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
+                         env={**__import__("os").environ, "PYTHONPATH": str(site)}, timeout=60)
+    where, count = out.stdout.split()
+    assert where == str(site / "agentdesk" / "library") and int(count) >= 150, out.stderr
 
 
 def test_bad_file_is_reported_with_line_and_the_others_still_load(tmp_path):

@@ -60,14 +60,10 @@ class Library:
 
 
 def bundled_dir() -> Path:
-    """The installed ``replies/`` (package data), or the checkout's top-level one."""
-    import importlib.resources
-
-    try:
-        root = importlib.resources.files("agentdesk.library")
-        return Path(str(root))
-    except ModuleNotFoundError:  # editable install: the directory is not importable
-        return Path(__file__).resolve().parents[2] / "replies"
+    """The installed ``replies/`` (package data at ``agentdesk/library``), or the
+    checkout's top-level one (a source tree or an editable install)."""
+    installed = Path(__file__).resolve().parents[1] / "library"
+    return installed if installed.is_dir() else Path(__file__).resolve().parents[2] / "replies"
 
 
 def personal_dir() -> Path:
