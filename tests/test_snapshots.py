@@ -6,6 +6,8 @@ and review the SVGs in the diff.
 
 from __future__ import annotations
 
+from textual.widgets import Tab
+
 from agentdesk.ui.widgets.composer import Composer
 
 from conftest import make_app
@@ -14,11 +16,20 @@ SIZE = (160, 45)
 
 
 async def _ready(pilot) -> None:
+    """Settle on conditions, not times (a busy machine only takes longer): workers done,
+    tab counts in, the reply library loaded; then the tab underline, which slides to the
+    relabelled tab after a short timer, has finished sliding."""
     app = pilot.app
     app.query_one(Composer).cursor_blink = False
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    await app.workers.wait_for_complete()
+    for _ in range(100):  # a condition, not a time: a busy machine only takes longer
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        counted = all(any(c.isdigit() for c in str(tab.label)) for tab in app.query(Tab))
+        if counted and app.replies is not None and not any(w.is_running for w in app.workers):
+            break
+    await pilot.pause(0.1)  # the underline's move is scheduled 0.02 s after a relabel
+    await pilot.wait_for_scheduled_animations()
+    await pilot.wait_for_animation()
     await pilot.pause()
 
 
@@ -59,5 +70,7 @@ def test_reply_picker(snap_compare, demo_store):
         await _open_first(pilot)
         await pilot.press("/", "t", "k")
         await _ready(pilot)
+        pilot.app.screen.query_one("#picker-input").cursor_blink = False
+        await pilot.pause()
 
     assert snap_compare(make_app(demo_store), terminal_size=SIZE, run_before=run_before)
