@@ -820,6 +820,35 @@ def test_close_is_idempotent(cache_path):
 # --- the customer card ---------------------------------------------------------------
 
 
+def test_closing_while_a_worker_reads_does_not_crash(cache_path):
+    """CI once died with a segfault: the app closed the store while a worker thread was
+    counting inbox rows on a reader connection. Close interrupts that statement instead,
+    and the worker's connection is closed when it is handed back."""
+    store = Store(cache_path)
+    started, outcome = threading.Event(), []
+    endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
+
+    def worker():
+        def read(conn):
+            conn.set_progress_handler(lambda: started.set(), 1000)  # the statement is running
+            return conn.execute(endless).fetchone()
+
+        try:
+            store.read(read)
+        except sqlite3.OperationalError as exc:
+            outcome.append(str(exc))
+
+    t = threading.Thread(target=worker)
+    t.start()
+    assert started.wait(10)
+    store.close()
+    t.join(10)
+    assert not t.is_alive()
+    assert outcome == ["interrupted"]
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        store.read(lambda conn: conn.execute("SELECT 1").fetchone())
+
+
 def test_customer_card_is_bounded_and_complete(store):
     def setup(c):
         c.execute("INSERT INTO agents (id, name) VALUES ('a01', '小美')")

@@ -31,21 +31,39 @@ class Store:
         self._write_lock = threading.Lock()
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._all_readers: list[sqlite3.Connection] = []
+        self._borrowed: set[sqlite3.Connection] = set()
+        self._pool_lock = threading.Lock()
         self._closed = False
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
-        """Borrow a read connection (from any thread)."""
-        try:
-            conn = self._readers.get_nowait()
-        except queue.Empty:
-            conn = connect(self.path, check_same_thread=False)
-            conn.execute("PRAGMA query_only = ON")
-            self._all_readers.append(conn)
+        """Borrow a read connection (from any thread).
+
+        A worker may still be reading when the app closes the store; closing a
+        connection under a running statement crashes the interpreter, so ``close``
+        interrupts borrowed connections and the borrower closes them on return.
+        """
+        with self._pool_lock:
+            if self._closed:
+                raise sqlite3.ProgrammingError("the cache is closed")
+            try:
+                conn = self._readers.get_nowait()
+            except queue.Empty:
+                conn = None
+            if conn is None:
+                conn = connect(self.path, check_same_thread=False)
+                conn.execute("PRAGMA query_only = ON")
+                self._all_readers.append(conn)
+            self._borrowed.add(conn)
         try:
             yield conn
         finally:
-            self._readers.put(conn)
+            with self._pool_lock:
+                self._borrowed.discard(conn)
+                if self._closed:
+                    conn.close()
+                else:
+                    self._readers.put(conn)
 
     def read(self, fn: Callable[..., T], *args, **kwargs) -> T:
         with self.reading() as conn:
@@ -70,10 +88,14 @@ class Store:
             check_integrity(conn, self.path)
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        for conn in self._all_readers:
-            conn.close()
+        with self._pool_lock:
+            if self._closed:
+                return
+            self._closed = True
+            for conn in self._all_readers:
+                if conn in self._borrowed:
+                    conn.interrupt()  # its borrower closes it when the statement stops
+                else:
+                    conn.close()
         with self._write_lock:
             self._writer.close()
