@@ -33,6 +33,8 @@ class Customer:
     tags: tuple[str, ...] = ()
     location: str = ""
     first_seen: float | None = None
+    #: Asked not to receive outreach (campaigns, holiday greetings).
+    opt_out: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,15 @@ class Order:
     paid_at: float | None = None
     shipped_at: float | None = None
     delivered_at: float | None = None
+    #: Internal remarks, oldest first: ({"body", "agent_id", "at"}, …).
+    remarks: tuple[dict, ...] = ()
+    #: The refund request while one is open or done: {"reason", "amount", "agent_id", "at"}.
+    refund: dict | None = None
+
+    @property
+    def shipped(self) -> bool:
+        """Past the point where the address can change."""
+        return self.status not in ("待付款", "待发货")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +88,9 @@ class InboxRow:
     waiting_since: float | None
     #: The keyset position: (wait_rank, rank_ts, id). See store/schema.py.
     key: tuple[int, float, str] = field(default=(0, 0.0, ""), compare=False)
+    #: Customer messages with complaint signals (差评, 投诉, 12315, ！！！…) seen by triage.
+    complaint: int = 0
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +120,7 @@ class Message:
     client_id: str | None = None  # the Idempotency-Key it is (or was) sent with
     error: str | None = None  # why sending failed, shown under a failed message
     auto: bool = False  # sent automatically (auto-greeting)
+    meta: dict | None = None  # structured extras, e.g. {"handoff": {...}} on a transfer line
 
     @property
     def key(self) -> tuple[float, int]:
@@ -122,6 +137,25 @@ class CustomerNote:
     author: str = ""
 
 
+FOLLOWUP_STATUSES = ("open", "done", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class Followup:
+    """A follow-up (回访) scheduled on a customer or one of their orders."""
+
+    id: int
+    customer_id: str
+    due_at: float
+    note: str = ""
+    order_id: str | None = None
+    conversation_id: str | None = None
+    agent_id: str | None = None
+    status: str = "open"
+    server_id: str | None = None
+    customer_name: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerCard:
     """Everything the sidebar shows about one customer, read in one worker call."""
@@ -131,3 +165,6 @@ class CustomerCard:
     order_count: int
     conversations: tuple[ConversationSummary, ...]
     notes: tuple[CustomerNote, ...]
+    #: Conversations of this customer that were complaints (客诉 or flagged).
+    complaints: int = 0
+    followups: tuple[Followup, ...] = ()

@@ -18,7 +18,7 @@ def card(
     notes: int = 20,
 ) -> CustomerCard | None:
     r = conn.execute(
-        "SELECT id, name, vip_level, tags, location, first_seen FROM customers WHERE id = ?",
+        "SELECT id, name, vip_level, tags, location, first_seen, opt_out FROM customers WHERE id = ?",
         [customer_id],
     ).fetchone()
     if r is None:
@@ -43,10 +43,21 @@ def card(
         "ORDER BY n.at DESC LIMIT ?",
         [customer_id, notes],
     ).fetchall()
+    complaints = conn.execute(
+        "SELECT count(*) FROM conversations WHERE customer_id = ? AND (grp = '客诉' OR complaint > 0)",
+        [customer_id],
+    ).fetchone()[0]
+    followup_rows = conn.execute(
+        f"SELECT {rows.FOLLOWUP_COLUMNS} FROM followups f LEFT JOIN customers cu ON cu.id = f.customer_id "
+        "WHERE f.customer_id = ? AND f.status = 'open' ORDER BY f.due_at LIMIT 10",
+        [customer_id],
+    ).fetchall()
     return CustomerCard(
         customer=rows.customer(r),
         orders=tuple(rows.order(o) for o in order_rows),
         order_count=order_count,
         conversations=tuple(rows.summary(c) for c in convs),
         notes=tuple(rows.note(n) for n in note_rows),
+        complaints=complaints,
+        followups=tuple(rows.followup(f) for f in followup_rows),
     )

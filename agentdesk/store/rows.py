@@ -9,6 +9,7 @@ from agentdesk.models import (
     ConversationSummary,
     Customer,
     CustomerNote,
+    Followup,
     InboxRow,
     Message,
     Order,
@@ -17,7 +18,8 @@ from agentdesk.models import (
 
 INBOX_COLUMNS = (
     "c.id, c.customer_id, cu.name, cu.vip_level, c.preview, c.grp, c.status, c.assignee_id, "
-    "c.priority, c.unread, c.last_message_at, c.waiting_since, c.wait_rank, c.rank_ts"
+    "c.priority, c.unread, c.last_message_at, c.waiting_since, c.wait_rank, c.rank_ts, "
+    "c.complaint, c.tags"
 )
 
 
@@ -36,12 +38,14 @@ def inbox_row(r: sqlite3.Row | tuple) -> InboxRow:
         last_message_at=r[10],
         waiting_since=r[11],
         key=(r[12], r[13], r[0]),
+        complaint=r[14] or 0,
+        tags=tuple(json.loads(r[15] or "[]")),
     )
 
 
 MESSAGE_COLUMNS = (
     "m.id, m.conversation_id, m.sender, m.body, m.at, m.agent_id, a.name, m.server_id, m.state, "
-    "m.client_id, m.error, m.auto"
+    "m.client_id, m.error, m.auto, m.meta"
 )
 
 
@@ -59,6 +63,7 @@ def message(r: tuple) -> Message:
         client_id=r[9],
         error=r[10],
         auto=bool(r[11]),
+        meta=json.loads(r[12]) if len(r) > 12 and r[12] else None,
     )
 
 
@@ -70,12 +75,13 @@ def customer(r: tuple) -> Customer:
         tags=tuple(json.loads(r[3] or "[]")),
         location=r[4] or "",
         first_seen=r[5],
+        opt_out=bool(r[6]) if len(r) > 6 else False,
     )
 
 
 ORDER_COLUMNS = (
     "id, customer_id, items, amount, status, carrier, tracking_no, address, "
-    "created_at, paid_at, shipped_at, delivered_at"
+    "created_at, paid_at, shipped_at, delivered_at, remarks, refund"
 )
 
 
@@ -102,6 +108,8 @@ def order(r: tuple) -> Order:
         paid_at=r[9],
         shipped_at=r[10],
         delivered_at=r[11],
+        remarks=tuple(json.loads(r[12] or "[]")) if len(r) > 12 else (),
+        refund=json.loads(r[13]) if len(r) > 13 and r[13] else None,
     )
 
 
@@ -120,4 +128,17 @@ def summary(r: tuple) -> ConversationSummary:
 def note(r: tuple) -> CustomerNote:
     return CustomerNote(
         id=r[0], customer_id=r[1], agent_id=r[2], body=r[3], at=r[4], author=r[5] or ""
+    )
+
+
+FOLLOWUP_COLUMNS = (
+    "f.id, f.customer_id, f.due_at, f.note, f.order_id, f.conversation_id, f.agent_id, f.status, "
+    "f.server_id, cu.name"
+)
+
+
+def followup(r: tuple) -> Followup:
+    return Followup(
+        id=r[0], customer_id=r[1], due_at=r[2], note=r[3], order_id=r[4], conversation_id=r[5],
+        agent_id=r[6], status=r[7], server_id=r[8], customer_name=r[9] or r[1],
     )

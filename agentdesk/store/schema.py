@@ -152,6 +152,38 @@ MIGRATIONS: list[str] = [
         last_used REAL NOT NULL
     );
     """,
+    # 4: the service workflows (issue 5): complaint flags, opt-outs, order remarks and
+    # refunds, follow-ups (回访), and an index for the inbox's group filter
+    """
+    -- Structured extras of a message, JSON: {"handoff": {"from", "to_agent", "to_group", "note"}}.
+    ALTER TABLE messages ADD COLUMN meta TEXT;
+    -- Customer messages with complaint signals in this conversation (set by triage).
+    ALTER TABLE conversations ADD COLUMN complaint INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX ix_inbox_group ON conversations (grp, status, wait_rank, rank_ts, id);
+    -- The customer asked not to receive outreach (campaigns, holiday greetings).
+    ALTER TABLE customers ADD COLUMN opt_out INTEGER NOT NULL DEFAULT 0;
+    -- [{"body", "agent_id", "at"}] oldest first, and the open refund request if any.
+    ALTER TABLE orders ADD COLUMN remarks TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE orders ADD COLUMN refund TEXT;
+
+    -- Follow-ups shared by the team; a local one has a client_id until the shop's id arrives.
+    CREATE TABLE followups (
+        id INTEGER PRIMARY KEY,
+        server_id TEXT UNIQUE,
+        client_id TEXT UNIQUE,
+        customer_id TEXT NOT NULL,
+        order_id TEXT,
+        conversation_id TEXT,
+        agent_id TEXT,
+        due_at REAL NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'open',
+        created_at REAL,
+        updated_at REAL
+    );
+    CREATE INDEX ix_followups_due ON followups (status, due_at, id);
+    CREATE INDEX ix_followups_customer ON followups (customer_id, due_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
