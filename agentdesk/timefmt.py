@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 
 def duration(seconds: float) -> str:
@@ -37,3 +38,10 @@ def day(ts: float, now: float) -> str:
     if (t.tm_year, t.tm_yday) == (n.tm_year, n.tm_yday):
         return time.strftime("%H:%M", t)
     return time.strftime("%m-%d" if t.tm_year == n.tm_year else "%Y-%m-%d", t)
+
+
+def rfc3339(ts: float | None) -> str | None:
+    """UTC with milliseconds and a Z: the form the shop API reads and writes."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

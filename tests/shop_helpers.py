@@ -36,3 +36,13 @@ def loopback_server(db_path, **options):
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+class Clock:
+    """A settable clock for the shop server (call it for "now")."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -5,6 +5,7 @@ type, fitting its schema."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -74,11 +75,17 @@ def test_every_write_takes_an_idempotency_key_and_only_the_customer_side_needs_n
 # -- real answers against the declared ones ----------------------------------------------------
 
 
+def _as_defs(value):
+    """A schema with its refs to component schemas rewritten to ``#/$defs/…``."""
+    return json.loads(json.dumps(value, ensure_ascii=False).replace("#/components/schemas/", "#/$defs/"))
+
+
+DEFS = _as_defs(SPEC["components"]["schemas"])
+
+
 def _validator(schema: dict) -> Draft202012Validator:
-    """``schema`` with the document's component schemas as ``$defs`` (refs rewritten)."""
-    text = yaml.safe_dump({"$defs": SPEC["components"]["schemas"], "schema": schema}, allow_unicode=True)
-    doc = yaml.safe_load(text.replace("#/components/schemas/", "#/$defs/"))
-    return Draft202012Validator({"$defs": doc["$defs"], **doc["schema"]})
+    """``schema`` with the document's component schemas as ``$defs``."""
+    return Draft202012Validator({"$defs": DEFS, **_as_defs(schema)})
 
 
 def _declared(path: str, method: str, status: int) -> dict:
@@ -196,3 +203,73 @@ async def test_problems_fit_the_contract(app):
             assert r.status_code == status
             check(r, "/v1/conversations")
         app.state.shop.set_faults(fail_rate=0.0)
+
+
+# -- the service workflows: order exceptions, follow-ups, outreach ----------------------------------
+
+
+def _order_with(app, status: str) -> str:
+    return next(o["id"] for o in app.state.shop.page("orders", None, 1000)["items"] if o["status"] == status)
+
+
+async def test_workflow_writes_and_their_events_fit_the_contract(app):
+    waiting, delivered = _order_with(app, "待发货"), _order_with(app, "已签收")
+    async with client(app) as c:
+        head = (await c.get("/v1/events/head")).json()["cursor"]
+        check(await c.post(f"/v1/orders/{waiting}/address", json={"address": "浙江省杭州市西湖区文三路 90 号"},
+                           headers={"Idempotency-Key": "k-addr"}), "/v1/orders/{id}/address")
+        check(await c.post(f"/v1/orders/{delivered}/remarks", json={"body": "客户说包装破了"}), "/v1/orders/{id}/remarks")
+        check(await c.post(f"/v1/orders/{delivered}/refund", json={"reason": "破损", "amount": 10}),
+              "/v1/orders/{id}/refund")
+        order = check(await c.post(f"/v1/orders/{delivered}/refund/approve"), "/v1/orders/{id}/refund/approve")
+        assert order["refund"]["status"] == "approved" and order["remarks"][0]["agent_id"] == "a01"
+        made = check(await c.post("/v1/followups", json={"customer_id": "c001", "due_at": "2026-11-21T10:00:00+08:00",
+                                                         "note": "回访满意度", "order_id": _first_order(app, "c001")},
+                                  headers={"Idempotency-Key": "k-f"}), "/v1/followups")
+        check(await c.patch("/v1/followups/k-f", json={"status": "done"}), "/v1/followups/{id}")
+        page = check(await c.get("/v1/followups", params={"limit": 2}), "/v1/followups")
+        check(await c.get("/v1/followups", params={"after": page["next"]}), "/v1/followups")
+        check(await c.post("/v1/customers/c003/messages", json={"body": "亲，活动开始啦", "campaign": "双十二"}),
+              "/v1/customers/{id}/messages")
+        check(await c.post("/v1/customers/c055/messages", json={"body": "亲，新品上架啦"}), "/v1/customers/{id}/messages")
+        check(await c.post("/v1/conversations/cv-c001-1/transfer",
+                           json={"to_agent_id": "a02", "note": "换货", "customer_message": "亲，已为您转接售后"}),
+              "/v1/conversations/{id}/transfer")
+        feed = check(await c.get("/v1/events", params={"after": head, "limit": 1000}), "/v1/events")
+        customer = check(await c.get("/v1/customers/c047"), "/v1/customers/{id}")
+    assert made["client_id"] == "k-f" and customer["opt_out"] is True
+    assert {e["type"] for e in feed["events"]} >= {"order.updated", "followup.updated", "message.created",
+                                                   "conversation.updated"}
+    assert any(e["type"] == "message.created" and (e["data"]["meta"] or {}).get("handoff") for e in feed["events"])
+
+
+def _first_order(app, customer_id: str) -> str:
+    return next(o["id"] for o in app.state.shop.page("orders", None, 1000)["items"] if o["customer_id"] == customer_id)
+
+
+async def test_workflow_problems_fit_the_contract(app):
+    shipped, unpaid = _order_with(app, "已发货"), _order_with(app, "待付款")
+    async with client(app) as c:
+        for path, route, body, code in (
+            (f"/v1/orders/{shipped}/address", "/v1/orders/{id}/address", {"address": "上海"}, "already_shipped"),
+            (f"/v1/orders/{unpaid}/refund", "/v1/orders/{id}/refund", {"reason": "x"}, "not_refundable"),
+            (f"/v1/orders/{shipped}/refund/approve", "/v1/orders/{id}/refund/approve", {}, "no_refund_request"),
+            ("/v1/customers/c047/messages", "/v1/customers/{id}/messages", {"body": "亲"}, "opted_out"),
+            ("/v1/orders/nope/remarks", "/v1/orders/{id}/remarks", {"body": "x"}, "not_found"),
+            ("/v1/customers/nope/messages", "/v1/customers/{id}/messages", {"body": "x"}, "not_found"),
+            (f"/v1/orders/{shipped}/refund", "/v1/orders/{id}/refund", {"reason": "x", "amount": -1}, "invalid"),
+            ("/v1/followups", "/v1/followups", {"customer_id": "c001", "due_at": "soon", "note": ""}, "invalid"),
+        ):
+            assert check(await c.post(path, json=body), route)["code"] == code, path
+        assert check(await c.patch("/v1/followups/nope", json={"status": "done"}), "/v1/followups/{id}")["code"] == \
+            "not_found"
+        check(await c.patch("/v1/followups/f_000001", json={"status": "x"}), "/v1/followups/{id}")  # 422
+        check(await c.get("/v1/followups", params={"limit": 0}), "/v1/followups")  # 422
+        answers = [await c.post("/v1/customers/c001/messages", json={"body": f"通知{i}"}) for i in range(31)]
+        limited = check(answers[-1], "/v1/customers/{id}/messages")
+        assert limited["code"] == "rate_limited" and int(answers[-1].headers["retry-after"]) >= 1
+    async with client(app, S01) as c:  # read-only: every new write is 403
+        for path, route in ((f"/v1/orders/{shipped}/remarks", "/v1/orders/{id}/remarks"), ("/v1/followups", "/v1/followups"),
+                            ("/v1/customers/c001/messages", "/v1/customers/{id}/messages")):
+            assert check(await c.post(path, json={"body": "x"}), route)["code"] == "read_only"
+        check(await c.patch("/v1/followups/f_000001", json={"status": "done"}), "/v1/followups/{id}")

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from conftest import ANCHOR
+from shop_helpers import Clock
 
 A01, A02, A03, S01 = "demo-a01-xiaomei", "demo-a02-ajie", "demo-a03-xiaoyu", "demo-s01-linjie"
 RFC3339_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -31,14 +32,6 @@ FAQ = {"faq": [
 ]}
 QUICK = {"items": [{"id": "shop-hello", "title": "问候", "shortcode": "nh", "tags": ["问候"],
                     "body": "亲，在的呢~ {agent.name}为您服务", "category": "通用"}]}
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -215,11 +208,12 @@ async def test_objects_have_the_contract_shapes(app):
         head = (await c.get("/v1/events/head")).json()
     assert set(conv) == {"id", "customer_id", "group", "status", "snoozed_until", "assignee_id", "priority", "tags",
                          "order_id", "stage", "version", "created_at", "updated_at"}
-    assert set(msg) == {"id", "seq", "conversation_id", "sender", "agent_id", "body", "created_at", "client_id", "auto"}
+    assert set(msg) == {"id", "seq", "conversation_id", "sender", "agent_id", "body", "created_at", "client_id", "auto",
+                        "meta"}
     assert msg["id"] == f"m_{msg['seq']:06d}"
-    assert set(cust) == {"id", "name", "vip_level", "tags", "location", "first_seen", "updated_at"}
-    assert set(order) >= {"id", "customer_id", "items", "amount", "status", "carrier", "tracking_no", "address",
-                          "created_at", "paid_at", "shipped_at", "delivered_at", "updated_at"}
+    assert set(cust) == {"id", "name", "vip_level", "tags", "location", "first_seen", "updated_at", "opt_out"}
+    assert set(order) == {"id", "customer_id", "items", "amount", "status", "carrier", "tracking_no", "address",
+                          "created_at", "paid_at", "shipped_at", "delivered_at", "updated_at", "remarks", "refund"}
     assert set(note) == {"id", "seq", "customer_id", "agent_id", "body", "created_at", "client_id"}
     for when in (conv["created_at"], conv["updated_at"], msg["created_at"], cust["updated_at"], note["created_at"]):
         assert RFC3339_MS.match(when), when
@@ -249,7 +243,9 @@ async def test_validation_is_422_with_errors_and_unknown_ids_404(app):
              "expected_version"),
             (await c.patch("/v1/conversations/cv-c001-1", json={}), "body"),
             (await c.post("/v1/conversations/cv-c001-1/transfer", json={"note": "x"}), "to_agent_id"),
-            (await c.post("/v1/conversations/cv-c001-1/transfer", json={"to_agent_id": "s01"}), "to_agent_id"),
+            (await c.post("/v1/conversations/cv-c001-1/transfer", json={"to_agent_id": "s01", "note": ""}),
+             "to_agent_id"),
+            (await c.post("/v1/conversations/cv-c001-1/transfer", json={"to_agent_id": "a02"}), "note"),
             (await c.post("/v1/conversations/cv-c001-1/transfer", json={"to_group": "财务"}), "to_group"),
         ]
         missing = [await c.get("/v1/conversations/nope"), await c.get("/v1/customers/nope"),
@@ -358,7 +354,7 @@ async def test_owned_by_other_and_stale_version_are_409(app):
         answers = [
             await c.post("/v1/conversations/cv-c001-1/messages", json=reply("抢")),
             await c.post("/v1/conversations/cv-c001-1/claim", json={}),
-            await c.post("/v1/conversations/cv-c001-1/transfer", json={"to_agent_id": "a02"}),
+            await c.post("/v1/conversations/cv-c001-1/transfer", json={"to_agent_id": "a02", "note": ""}),
         ]
     for r in answers:
         assert r.status_code == 409

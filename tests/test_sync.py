@@ -429,9 +429,14 @@ async def test_notes_transfers_and_status_changes_go_through_the_outbox(shop, tm
 
 async def test_batch_apply_keeps_the_same_inbox_rules_as_one_by_one(shop, tmp_path):
     """apply.messages re-states writes.add_message's rules for speed: both must agree on
-    every conversation's preview, waiting clock, unread count and last message time."""
+    every conversation's preview, waiting clock, unread count and last message time,
+    also after an automatic greeting (which answers nobody: the customer still waits)."""
     from agentdesk.sync import apply, wire
 
+    state = shop.state.shop
+    greeted = state.say("c003", "在吗 卫衣L码有吗")["conversation_id"]
+    state.post_message(state.agent("a01", with_read_only=True), greeted,
+                       {"body": "亲，欢迎光临~ 马上为您服务", "auto": True}, None)
     client = client_for(shop)
     conversations, after = [], None
     while True:
@@ -466,6 +471,8 @@ async def test_batch_apply_keeps_the_same_inbox_rules_as_one_by_one(shop, tmp_pa
         store.close()
     assert summaries[0] == summaries[1]
     assert any(row[2] is not None for row in summaries[0])
+    row = next(r for r in summaries[0] if r[0] == greeted)
+    assert row[1] != "亲，欢迎光临~ 马上为您服务" and row[2] is not None and row[3] > 0  # preview: the customer's words
 
 
 async def test_shop_wide_quick_replies_are_synced_and_merged_below_the_files(shop, tmp_path):

@@ -1,7 +1,8 @@
 """Reading the demo fixtures (package data) into model records.
 
-Fixture times are offsets before an *anchor* ("-3m", "-2d4h"), so the demo looks live
-whenever its cache is built; tests pass a fixed anchor for reproducible screens.
+Fixture times are offsets from an *anchor* ("-3m", "-2d4h"; "+2m" for what is still to
+come, like a follow-up's due time), so the demo looks live whenever its cache is built;
+tests pass a fixed anchor for reproducible screens.
 A broken fixture raises :class:`FixtureError` naming the file and the field.
 """
 
@@ -25,7 +26,9 @@ from agentdesk.models import (
     OrderItem,
 )
 
-_OFFSET = re.compile(r"^-(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_OFFSET = re.compile(r"^([-+])(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+#: Orders in these states carry their refund request ({"reason", "amount", "agent_id", "at", "status"}).
+_REFUND_STATUS = {"退款中": "requested", "已退款": "approved"}
 
 
 class FixtureError(ValueError):
@@ -61,6 +64,17 @@ class NoteSeed:
     at: float
 
 
+@dataclass(frozen=True)
+class FollowupSeed:
+    customer_id: str
+    agent_id: str
+    due_at: float
+    note: str
+    order_id: str | None = None
+    conversation_id: str | None = None
+    created_at: float | None = None
+
+
 @dataclass
 class ShopData:
     shop_id: str
@@ -71,14 +85,16 @@ class ShopData:
     orders: list[Order] = field(default_factory=list)
     conversations: list[ConversationSeed] = field(default_factory=list)
     notes: list[NoteSeed] = field(default_factory=list)
+    followups: list[FollowupSeed] = field(default_factory=list)
 
 
 def parse_offset(text: str, anchor: float) -> float:
     m = _OFFSET.match(text or "")
-    if not m or not any(m.groups()):
-        raise ValueError(f"not a time offset like -3m or -2d4h: {text!r}")
-    d, h, mi, s = (int(g or 0) for g in m.groups())
-    return anchor - (d * 86400 + h * 3600 + mi * 60 + s)
+    if not m or not any(m.groups()[1:]):
+        raise ValueError(f"not a time offset like -3m, -2d4h or +2m: {text!r}")
+    d, h, mi, s = (int(g or 0) for g in m.groups()[1:])
+    seconds = d * 86400 + h * 3600 + mi * 60 + s
+    return anchor + seconds if m.group(1) == "+" else anchor - seconds
 
 
 def load(anchor: float) -> ShopData:
@@ -142,6 +158,7 @@ def _customers(raw: dict, fname: str, data: ShopData, anchor: float) -> None:
                 tags=tuple(c.get("tags", ())),
                 location=c.get("location", ""),
                 first_seen=when(c.get("first_seen"), f"{cid}.first_seen"),
+                opt_out=bool(c.get("opt_out", False)),
             )
         )
         for i, n in enumerate(c.get("notes", [])):
@@ -152,6 +169,12 @@ def _customers(raw: dict, fname: str, data: ShopData, anchor: float) -> None:
             where = f"{cid}.orders.{o.get('id')}"
             check(o.get("status") in ORDER_STATUSES, f"{where}.status", f"unknown status {o.get('status')!r}")
             order_ids.add(o["id"])
+            created_at = when(o.get("created_at"), f"{where}.created_at")
+            paid_at = when(o.get("paid_at"), f"{where}.paid_at")
+            refund = None
+            if o["status"] in _REFUND_STATUS:  # the request that put it there
+                refund = {"reason": o.get("refund_reason", "客户申请退款"), "amount": float(o["amount"]),
+                          "agent_id": None, "at": paid_at or created_at, "status": _REFUND_STATUS[o["status"]]}
             data.orders.append(
                 Order(
                     id=o["id"],
@@ -162,12 +185,24 @@ def _customers(raw: dict, fname: str, data: ShopData, anchor: float) -> None:
                     carrier=o.get("carrier"),
                     tracking_no=o.get("tracking_no"),
                     address=o.get("address", ""),
-                    created_at=when(o.get("created_at"), f"{where}.created_at"),
-                    paid_at=when(o.get("paid_at"), f"{where}.paid_at"),
+                    created_at=created_at,
+                    paid_at=paid_at,
                     shipped_at=when(o.get("shipped_at"), f"{where}.shipped_at"),
                     delivered_at=when(o.get("delivered_at"), f"{where}.delivered_at"),
+                    refund=refund,
                 )
             )
+        conversation_ids = {conv.get("id") for conv in c.get("conversations", [])}
+        for i, f in enumerate(c.get("followups", [])):
+            where = f"{cid}.followups[{i}]"
+            check(f.get("agent") in agent_ids, f"{where}.agent", "unknown agent")
+            check(f.get("order_id") in order_ids | {None}, f"{where}.order_id", "not this customer's order")
+            check(f.get("conversation_id") in conversation_ids | {None}, f"{where}.conversation_id",
+                  "not this customer's conversation")
+            data.followups.append(FollowupSeed(
+                cid, f["agent"], when(f["due"], f"{where}.due"), f.get("note", ""), f.get("order_id"),
+                f.get("conversation_id"), when(f.get("created", "-1d"), f"{where}.created"),
+            ))
         for conv in c.get("conversations", []):
             where = f"{cid}.conversations.{conv.get('id')}"
             check(conv.get("group") in GROUPS, f"{where}.group", f"unknown group {conv.get('group')!r}")

@@ -19,13 +19,14 @@ CREATE TABLE IF NOT EXISTS agents (
 CREATE TABLE IF NOT EXISTS customers (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, vip_level INTEGER NOT NULL DEFAULT 0,
     tags TEXT NOT NULL DEFAULT '[]', location TEXT NOT NULL DEFAULT '', first_seen REAL,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL, opt_out INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS ix_customers_name ON customers (name);
 CREATE TABLE IF NOT EXISTS orders (
     id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, items TEXT NOT NULL, amount REAL NOT NULL,
     status TEXT NOT NULL, carrier TEXT, tracking_no TEXT, address TEXT NOT NULL DEFAULT '',
-    created_at REAL, paid_at REAL, shipped_at REAL, delivered_at REAL, updated_at REAL NOT NULL
+    created_at REAL, paid_at REAL, shipped_at REAL, delivered_at REAL, updated_at REAL NOT NULL,
+    remarks TEXT NOT NULL DEFAULT '[]', refund TEXT
 );
 CREATE TABLE IF NOT EXISTS conversations (
     id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, grp TEXT NOT NULL, status TEXT NOT NULL,
@@ -38,13 +39,19 @@ CREATE INDEX IF NOT EXISTS ix_conversations_snoozed ON conversations (status, sn
 CREATE TABLE IF NOT EXISTS messages (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, conversation_id TEXT NOT NULL,
     sender TEXT NOT NULL, agent_id TEXT, body TEXT NOT NULL, created_at REAL NOT NULL,
-    client_id TEXT, auto INTEGER NOT NULL DEFAULT 0
+    client_id TEXT, auto INTEGER NOT NULL DEFAULT 0, meta TEXT
 );
 CREATE INDEX IF NOT EXISTS ix_messages_thread ON messages (conversation_id, seq);
 CREATE TABLE IF NOT EXISTS notes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, customer_id TEXT NOT NULL,
     agent_id TEXT, body TEXT NOT NULL, created_at REAL NOT NULL, client_id TEXT
 );
+CREATE TABLE IF NOT EXISTS followups (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, customer_id TEXT NOT NULL, order_id TEXT,
+    conversation_id TEXT, agent_id TEXT, due_at REAL NOT NULL, note TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'open', client_id TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_followups_client ON followups (client_id);
 CREATE TABLE IF NOT EXISTS events (
     cursor INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, at REAL NOT NULL, data TEXT NOT NULL
 );
@@ -53,6 +60,14 @@ CREATE TABLE IF NOT EXISTS idempotency (
     PRIMARY KEY (agent_id, key)
 );
 """
+#: Columns added after the first release: a shop file from before gets them on open
+#: (CREATE TABLE IF NOT EXISTS leaves an existing table as it is).
+ADDED_COLUMNS = (
+    ("customers", "opt_out", "INTEGER NOT NULL DEFAULT 0"),
+    ("orders", "remarks", "TEXT NOT NULL DEFAULT '[]'"),
+    ("orders", "refund", "TEXT"),
+    ("messages", "meta", "TEXT"),
+)
 
 
 def connect(path: Path | str) -> sqlite3.Connection:
@@ -62,7 +77,14 @@ def connect(path: Path | str) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA busy_timeout = 10000")
     conn.executescript(SCHEMA)
+    _add_columns(conn)
     return conn
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    for table, column, decl in ADDED_COLUMNS:
+        if column not in {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
 
 def is_empty(conn: sqlite3.Connection) -> bool:
@@ -91,7 +113,8 @@ def _dumps(value) -> str:
 def seed_demo(conn: sqlite3.Connection, anchor: float) -> None:
     """The demo shop of the fixtures, in one transaction: conversations at version 1 (stage
     "agent" when assigned, else "queued"; a snooze ends a day after ``anchor``), messages
-    with seqs in time order (the bot's marked automatic), then the customer notes."""
+    with seqs in time order (the bot's marked automatic), then the customer notes and the
+    team's follow-ups (ids in due order)."""
     from agentdesk.demo import fixtures
 
     data = fixtures.load(anchor)
@@ -119,15 +142,17 @@ def _seed(conn: sqlite3.Connection, data, raw_agents: dict, anchor: float) -> No
           data.tokens[a.id]) for a in data.agents],
     )
     conn.executemany(
-        "INSERT INTO customers (id, name, vip_level, tags, location, first_seen, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(c.id, c.name, c.vip_level, _dumps(list(c.tags)), c.location, c.first_seen, anchor) for c in data.customers],
+        "INSERT INTO customers (id, name, vip_level, tags, location, first_seen, updated_at, opt_out) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(c.id, c.name, c.vip_level, _dumps(list(c.tags)), c.location, c.first_seen, anchor, int(c.opt_out))
+         for c in data.customers],
     )
     conn.executemany(
         "INSERT INTO orders (id, customer_id, items, amount, status, carrier, tracking_no, address, created_at, "
-        "paid_at, shipped_at, delivered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "paid_at, shipped_at, delivered_at, updated_at, refund) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(o.id, o.customer_id, _dumps([{"title": i.title, "sku": i.sku, "qty": i.qty, "price": i.price} for i in o.items]),
           o.amount, o.status, o.carrier, o.tracking_no, o.address, o.created_at, o.paid_at, o.shipped_at,
-          o.delivered_at, anchor) for o in data.orders],
+          o.delivered_at, anchor, _dumps(o.refund) if o.refund else None) for o in data.orders],
     )
     messages = []
     for cv in data.conversations:
@@ -153,3 +178,10 @@ def _seed(conn: sqlite3.Connection, data, raw_agents: dict, anchor: float) -> No
         [(n.customer_id, n.agent_id, n.body, n.at) for n in sorted(data.notes, key=lambda n: n.at)],
     )
     conn.execute("UPDATE notes SET id = printf('n_%06d', seq) WHERE id IS NULL")
+    conn.executemany(
+        "INSERT INTO followups (customer_id, order_id, conversation_id, agent_id, due_at, note, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(f.customer_id, f.order_id, f.conversation_id, f.agent_id, f.due_at, f.note, f.created_at, anchor)
+         for f in sorted(data.followups, key=lambda f: f.due_at)],
+    )
+    conn.execute("UPDATE followups SET id = printf('f_%06d', seq) WHERE id IS NULL")

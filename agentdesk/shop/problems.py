@@ -10,6 +10,10 @@ TITLES = {
     "owned_by_other": "Another agent has this conversation",
     "stale_version": "The conversation has changed since you read it",
     "order_rule": "An order rule refuses this",
+    "already_shipped": "The order has shipped",
+    "not_refundable": "This order cannot be refunded now",
+    "no_refund_request": "The order has no refund request",
+    "opted_out": "The customer opted out of outreach",
     "invalid": "The request body is not valid",
     "rate_limited": "Too many requests",
     "server_error": "Server error",
@@ -20,11 +24,12 @@ TITLES = {
 class Problem(Exception):
     """Raised by the shop's logic; the server turns it into problem+json."""
 
-    def __init__(self, status: int, code: str, detail: str = "", **extra) -> None:
+    def __init__(self, status: int, code: str, detail: str = "", *, headers: dict | None = None, **extra) -> None:
         super().__init__(f"{status} {code}: {detail}")
         self.status = status
         self.code = code
         self.detail = detail or TITLES.get(code, code)
+        self.headers = headers  # e.g. Retry-After on rate_limited
         self.extra = extra
 
     def body(self) -> dict:

@@ -101,13 +101,13 @@ def _endpoint(handler: Handler, *, write: bool = False, auth: bool = True, event
             agent = None
             if auth:
                 agent = _authenticate(request, state)
-                if write and agent["read_only"]:
+                if write and agent["read_only"]:  # every write route is declared write=True
                     raise Problem(403, "read_only", "this supervisor token is read-only")
                 state.seen(agent["id"])
                 agent = state.agent(agent["id"], with_read_only=True)
             response = await handler(request, state, agent)
         except Problem as p:
-            return faults.problem_response(p)
+            return faults.problem_response(p, p.headers)
         except Exception:
             log.exception("%s %s failed", request.method, request.url.path)
             return faults.problem_response(Problem(500, "server_error", "unexpected error"))
@@ -243,6 +243,35 @@ async def add_note(request, state, agent):
     return _json(*state.add_note(agent, request.path_params["id"], await _body(request), _key(request)))
 
 
+async def order_address(request, state, agent):
+    return _json(*state.order_address(agent, request.path_params["id"], await _body(request), _key(request)))
+
+
+async def order_refund(request, state, agent):
+    return _json(*state.order_refund(agent, request.path_params["id"], await _body(request), _key(request)))
+
+
+async def order_refund_approve(request, state, agent):
+    await _body(request)
+    return _json(*state.order_refund_approve(agent, request.path_params["id"], _key(request)))
+
+
+async def order_remark(request, state, agent):
+    return _json(*state.order_remark(agent, request.path_params["id"], await _body(request), _key(request)))
+
+
+async def add_followup(request, state, agent):
+    return _json(*state.add_followup(agent, await _body(request), _key(request)))
+
+
+async def patch_followup(request, state, agent):
+    return _json(*state.patch_followup(agent, request.path_params["id"], await _body(request), _key(request)))
+
+
+async def outreach(request, state, agent):
+    return _json(*state.outreach(agent, request.path_params["id"], await _body(request), _key(request)))
+
+
 async def customer_say(request, state, agent):
     data = await _body(request)
     return _json(201, state.say(data.get("customer"), data.get("body")))
@@ -261,7 +290,12 @@ def create_app(db_path: Path | str, **options) -> Starlette:
         Route("/v1/customers", e(_lister("customers")), methods=["GET"]),
         Route("/v1/customers/{id}", e(customer), methods=["GET"]),
         Route("/v1/customers/{id}/notes", e(add_note, write=True), methods=["POST"]),
+        Route("/v1/customers/{id}/messages", e(outreach, write=True), methods=["POST"]),
         Route("/v1/orders", e(_lister("orders")), methods=["GET"]),
+        Route("/v1/orders/{id}/address", e(order_address, write=True), methods=["POST"]),
+        Route("/v1/orders/{id}/refund", e(order_refund, write=True), methods=["POST"]),
+        Route("/v1/orders/{id}/refund/approve", e(order_refund_approve, write=True), methods=["POST"]),
+        Route("/v1/orders/{id}/remarks", e(order_remark, write=True), methods=["POST"]),
         Route("/v1/conversations", e(_lister("conversations")), methods=["GET"]),
         Route("/v1/conversations/{id}", e(conversation), methods=["GET"]),
         Route("/v1/conversations/{id}", e(patch, write=True), methods=["PATCH"]),
@@ -271,6 +305,9 @@ def create_app(db_path: Path | str, **options) -> Starlette:
         Route("/v1/conversations/{id}/transfer", e(transfer, write=True), methods=["POST"]),
         Route("/v1/messages", e(_lister("messages")), methods=["GET"]),
         Route("/v1/notes", e(_lister("notes")), methods=["GET"]),
+        Route("/v1/followups", e(_lister("followups")), methods=["GET"]),
+        Route("/v1/followups", e(add_followup, write=True), methods=["POST"]),
+        Route("/v1/followups/{id}", e(patch_followup, write=True), methods=["PATCH"]),
         Route("/v1/quick-replies", e(quick_replies), methods=["GET"]),
         Route("/v1/events/head", e(events_head), methods=["GET"]),
         Route("/v1/events", e(events, events=True), methods=["GET"]),

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,6 +31,15 @@ REOPEN_WITHIN = 86400.0  # a customer writing after this long starts a new conve
 TICK_EVERY = 0.5  # seconds between ticks inside a long-poll wait
 HOUSEKEEPING_EVERY = 1.0
 MAX_BODY = 10_000
+MAX_ADDRESS = 200
+MAX_CAMPAIGN = 100
+ADDRESS_CHANGES_WHILE = ("待付款", "待发货")  # the parcel has not left yet
+#: Why a refund cannot be requested in these states.
+NOT_REFUNDABLE = {"待付款": "nothing was paid", "退款中": "a refund is already requested",
+                  "已退款": "it is already refunded"}
+FOLLOWUP_STATUSES = ("open", "done", "cancelled")
+OUTREACH_LIMIT = 30  # outreach messages per agent …
+OUTREACH_WINDOW = 60.0  # … per this many seconds
 
 
 class ShopState:
@@ -68,6 +79,7 @@ class ShopState:
         self._online = {r[0] for r in self.conn.execute("SELECT id FROM agents WHERE status = 'online'")}
         self._last_seen = dict.fromkeys(self._online, now)
         self._housekept = float("-inf")
+        self._outreach: dict[str, deque[float]] = {}  # agent id -> times of recent outreach messages
         self.simulator = Simulator(simulate, fault_seed + 1, self.content.dialogues,
                                    say=self.say, customer_exists=self.customer_exists)
 
@@ -207,6 +219,14 @@ class ShopState:
                           [conversation_id])
         return [rows.message(r) for r in found]
 
+    def order(self, order_id: str) -> dict | None:
+        r = self._one(f"SELECT {rows.ORDER} FROM orders WHERE id = ?", [order_id])
+        return rows.order(r) if r else None
+
+    def followup(self, followup_id: str) -> dict | None:
+        r = self._one(f"SELECT {rows.FOLLOWUP} FROM followups WHERE id = ?", [followup_id])
+        return rows.followup(r) if r else None
+
     def quick_replies(self) -> list[dict]:
         return self.content.quick_replies
 
@@ -313,12 +333,20 @@ class ShopState:
         self._event("conversation.updated", conv)
         return conv
 
+    def _later(self, previous: float | None) -> float:
+        """Now, or a millisecond after ``previous``: an object's updated_at moves forward
+        with every change (times are served to the millisecond), so clients keep the
+        newest version by it even when two changes share a clock reading."""
+        now = self.clock()
+        return now if previous is None or now >= previous + 0.001 else previous + 0.001
+
     def _add_message(self, cid: str, sender: str, body: str, *, agent_id: str | None = None,
-                     client_id: str | None = None, auto: bool = False) -> dict:
+                     client_id: str | None = None, auto: bool = False, meta: dict | None = None) -> dict:
         seq = self.conn.execute(
-            "INSERT INTO messages (conversation_id, sender, agent_id, body, created_at, client_id, auto) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [cid, sender, agent_id, body, self.clock(), client_id, int(auto)],
+            "INSERT INTO messages (conversation_id, sender, agent_id, body, created_at, client_id, auto, meta) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [cid, sender, agent_id, body, self.clock(), client_id, int(auto),
+             json.dumps(meta, ensure_ascii=False) if meta else None],
         ).lastrowid
         self.conn.execute("UPDATE messages SET id = printf('m_%06d', seq) WHERE seq = ?", [seq])
         msg = self.message(seq)
@@ -375,17 +403,19 @@ class ShopState:
         return self.write(agent, key, fn)
 
     def transfer(self, agent: dict, cid: str, body: dict, key: str | None) -> tuple[int, dict]:
-        to_agent, to_group, note = body.get("to_agent_id"), body.get("to_group"), body.get("note", "")
+        to_agent, to_group, note = body.get("to_agent_id"), body.get("to_group"), body.get("note")
+        said = body.get("customer_message")
         if to_agent is not None and not isinstance(to_agent, str):
             raise invalid("to_agent_id", "must be an agent id")
         if to_group is not None and to_group not in GROUPS:
             raise invalid("to_group", f"must be one of {', '.join(GROUPS)}")
         if not to_agent and not to_group:
             raise invalid("to_agent_id", "give to_agent_id or to_group")
-        if not isinstance(note, str):
-            raise invalid("note", "must be a string")
-        if len(note) > MAX_BODY:
-            raise invalid("note", f"longer than {MAX_BODY} characters")
+        for field, value in (("note", note), ("customer_message", "" if said is None else said)):
+            if not isinstance(value, str):  # note is required: "" says "no handoff note" on purpose
+                raise invalid(field, "required: a string (may be empty)" if value is None else "must be a string")
+            if len(value) > MAX_BODY:
+                raise invalid(field, f"longer than {MAX_BODY} characters")
 
         def fn():
             conv = self._conv(cid)
@@ -393,7 +423,12 @@ class ShopState:
             target = self.agent(to_agent) if to_agent else None
             if to_agent and (target is None or target["role"] != "agent"):
                 raise invalid("to_agent_id", f"no agent {to_agent!r}")
-            self._add_message(cid, "system", f"会话已由 {agent['name']} 转接给 {target['name'] if target else to_group}")
+            handoff = {"from": agent["id"], "from_name": agent["name"], "to_agent": target["id"] if target else None,
+                       "to_agent_name": target["name"] if target else None, "to_group": to_group, "note": note}
+            self._add_message(cid, "system", f"会话已由 {agent['name']} 转接给 {target['name'] if target else to_group}",
+                              meta={"handoff": handoff})
+            if said and said.strip():  # the customer sees system lines: tell them who takes over
+                self._add_message(cid, "system", said)
             if note.strip():
                 self._add_message(cid, "note", note, agent_id=agent["id"], client_id=key)
             changes = {"assignee_id": target["id"], "stage": "agent"} if target else \
@@ -465,6 +500,189 @@ class ShopState:
 
         return self.write(agent, key, fn)
 
+    # -- orders: exceptions (订单异常) -----------------------------------------------------------
+
+    def _order_for_change(self, oid: str) -> tuple[dict, dict]:
+        """(the order as served, what is stored of it: remarks, refund and updated_at with
+        epoch times), or 404."""
+        r = self.conn.execute("SELECT remarks, refund, updated_at FROM orders WHERE id = ?", [oid]).fetchone()
+        if r is None:
+            raise Problem(404, "not_found", f"order {oid}")
+        return self.order(oid), {"remarks": json.loads(r[0] or "[]"), "refund": json.loads(r[1]) if r[1] else None,
+                                 "updated_at": r[2]}
+
+    def _change_order(self, oid: str, stored: dict, **changes) -> dict:
+        """Change an order: updated_at forward, an order.updated event."""
+        sets = "".join(f"{column} = ?, " for column in changes)
+        at = self._later(stored["updated_at"])
+        self.conn.execute(f"UPDATE orders SET {sets}updated_at = ? WHERE id = ?", [*changes.values(), at, oid])
+        order = self.order(oid)
+        self._event("order.updated", order)
+        return order
+
+    def order_address(self, agent: dict, oid: str, body: dict, key: str | None) -> tuple[int, dict]:
+        address = body.get("address")
+        _text("address", address, MAX_ADDRESS)
+
+        def fn():
+            order, stored = self._order_for_change(oid)
+            if order["status"] not in ADDRESS_CHANGES_WHILE:
+                raise Problem(409, "already_shipped",
+                              f"order {oid} is {order['status']}: the address can no longer change")
+            return 200, self._change_order(oid, stored, address=address.strip())
+
+        return self.write(agent, key, fn)
+
+    def order_refund(self, agent: dict, oid: str, body: dict, key: str | None) -> tuple[int, dict]:
+        reason, amount = body.get("reason"), body.get("amount")
+        _text("reason", reason)
+        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, (int, float))):
+            raise invalid("amount", "must be a number")
+
+        def fn():
+            order, stored = self._order_for_change(oid)
+            if order["status"] in NOT_REFUNDABLE:
+                raise Problem(409, "not_refundable",
+                              f"order {oid} is {order['status']}: {NOT_REFUNDABLE[order['status']]}")
+            value = order["amount"] if amount is None else float(amount)
+            if not 0 < value <= order["amount"]:  # also refuses NaN
+                raise invalid("amount", f"must be more than 0 and at most the order amount {order['amount']}")
+            refund = {"reason": reason.strip(), "amount": value, "agent_id": agent["id"], "at": self.clock(),
+                      "status": "requested"}
+            return 200, self._change_order(oid, stored, status="退款中", refund=_dumps(refund))
+
+        return self.write(agent, key, fn)
+
+    def order_refund_approve(self, agent: dict, oid: str, key: str | None) -> tuple[int, dict]:
+        def fn():
+            order, stored = self._order_for_change(oid)
+            if order["status"] != "退款中":
+                raise Problem(409, "no_refund_request",
+                              f"order {oid} is {order['status']}: there is no refund request to approve")
+            refund = stored["refund"] or {"reason": "", "amount": order["amount"], "agent_id": None, "at": None}
+            return 200, self._change_order(oid, stored, status="已退款", refund=_dumps({**refund, "status": "approved"}))
+
+        return self.write(agent, key, fn)
+
+    def order_remark(self, agent: dict, oid: str, body: dict, key: str | None) -> tuple[int, dict]:
+        text = body.get("body")
+        _text("body", text)
+
+        def fn():
+            _, stored = self._order_for_change(oid)
+            remarks = [*stored["remarks"], {"body": text, "agent_id": agent["id"], "at": self.clock()}]
+            return 200, self._change_order(oid, stored, remarks=_dumps(remarks))
+
+        return self.write(agent, key, fn)
+
+    # -- follow-ups (回访), shared by the team --------------------------------------------------------
+
+    def add_followup(self, agent: dict, body: dict, key: str | None) -> tuple[int, dict]:
+        customer_id, order_id, cid = body.get("customer_id"), body.get("order_id"), body.get("conversation_id")
+        for field, value, required in (("customer_id", customer_id, True), ("order_id", order_id, False),
+                                       ("conversation_id", cid, False)):
+            if (value is not None or required) and (not isinstance(value, str) or not value):
+                raise invalid(field, "must be an id" if required else "must be an id or null")
+        if body.get("due_at") is None:
+            raise invalid("due_at", "required: an RFC 3339 time")
+        due = rows.parse_time(body["due_at"], "due_at")
+        note = body.get("note")
+        if not isinstance(note, str):
+            raise invalid("note", "required: a string (may be empty)")
+        if len(note) > MAX_BODY:
+            raise invalid("note", f"longer than {MAX_BODY} characters")
+
+        def fn():
+            if self.customer(customer_id) is None:
+                raise invalid("customer_id", f"no customer {customer_id!r}")
+            for field, table, value in (("order_id", "orders", order_id), ("conversation_id", "conversations", cid)):
+                if value is None:
+                    continue
+                owner = self.conn.execute(f"SELECT customer_id FROM {table} WHERE id = ?", [value]).fetchone()
+                if owner is None or owner[0] != customer_id:
+                    raise invalid(field, f"{value!r} is no {table[:-1]} of customer {customer_id}")
+            now = self.clock()
+            seq = self.conn.execute(
+                "INSERT INTO followups (customer_id, order_id, conversation_id, agent_id, due_at, note, client_id, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [customer_id, order_id, cid, agent["id"], due, note, key, now, now],
+            ).lastrowid
+            self.conn.execute("UPDATE followups SET id = printf('f_%06d', seq) WHERE seq = ?", [seq])
+            followup = rows.followup(self.conn.execute(
+                f"SELECT {rows.FOLLOWUP} FROM followups WHERE seq = ?", [seq]).fetchone())
+            self._event("followup.updated", followup)
+            return 201, followup
+
+        return self.write(agent, key, fn)
+
+    def patch_followup(self, agent: dict, fid: str, body: dict, key: str | None) -> tuple[int, dict]:
+        """``fid`` is the server id or the Idempotency-Key it was created with: a client
+        may mark it done before it learned the server id."""
+        status = body.get("status")
+        if status not in FOLLOWUP_STATUSES:
+            raise invalid("status", f"must be one of {', '.join(FOLLOWUP_STATUSES)}")
+
+        def fn():
+            r = self.conn.execute(
+                "SELECT id, status, updated_at FROM followups WHERE id = ?1 OR client_id = ?1 "
+                "ORDER BY id = ?1 DESC, agent_id = ?2 DESC, seq LIMIT 1", [fid, agent["id"]],
+            ).fetchone()
+            if r is None:
+                raise Problem(404, "not_found", f"follow-up {fid}")
+            if r[1] != status:
+                self.conn.execute("UPDATE followups SET status = ?, updated_at = ? WHERE id = ?",
+                                  [status, self._later(r[2]), r[0]])
+                self._event("followup.updated", self.followup(r[0]))
+            return 200, self.followup(r[0])
+
+        return self.write(agent, key, fn)
+
+    # -- outreach ---------------------------------------------------------------------------------
+
+    def outreach(self, agent: dict, customer_id: str, body: dict, key: str | None) -> tuple[int, dict]:
+        """An agent writes to a customer first (a campaign, a follow-up call): into their
+        open conversation, else a new one that stays resolved until the customer answers.
+        Refused for customers who opted out; at most OUTREACH_LIMIT per agent a window."""
+        text, campaign = body.get("body"), body.get("campaign")
+        _text("body", text)
+        if campaign is not None:
+            _text("campaign", campaign, MAX_CAMPAIGN)
+
+        def fn():
+            r = self.conn.execute("SELECT opt_out FROM customers WHERE id = ?", [customer_id]).fetchone()
+            if r is None:
+                raise Problem(404, "not_found", f"customer {customer_id}")
+            if r[0]:
+                raise Problem(409, "opted_out", f"customer {customer_id} asked not to receive outreach")
+            now = self.clock()
+            sent = self._outreach.setdefault(agent["id"], deque())
+            while sent and sent[0] <= now - OUTREACH_WINDOW:
+                sent.popleft()
+            if len(sent) >= OUTREACH_LIMIT:
+                wait = max(1, math.ceil(sent[0] + OUTREACH_WINDOW - now))
+                raise Problem(429, "rate_limited", f"at most {OUTREACH_LIMIT} outreach messages a minute; "
+                              f"try again in {wait} s", headers={"Retry-After": str(wait)})
+            last = self.conn.execute(
+                "SELECT id, status FROM conversations WHERE customer_id = ? "
+                "ORDER BY updated_at DESC, created_at DESC, id DESC LIMIT 1", [customer_id],
+            ).fetchone()
+            if last and last[1] != "resolved":
+                cid = last[0]
+            else:
+                cid = self._conversation_id(customer_id)
+                self.conn.execute(
+                    "INSERT INTO conversations (id, customer_id, grp, status, assignee_id, stage, version, created_at, "
+                    "updated_at) VALUES (?, ?, '售前', 'resolved', ?, 'agent', 1, ?, ?)",
+                    [cid, customer_id, agent["id"], now, now],
+                )
+                self._event("conversation.updated", self.conversation(cid))
+            msg = self._add_message(cid, "agent", text, agent_id=agent["id"], client_id=key,
+                                    meta={"campaign": campaign} if campaign else None)
+            sent.append(now)
+            return 201, {"conversation": self.conversation(cid), "message": msg}
+
+        return self.write(agent, key, fn)
+
     # -- the customer side ------------------------------------------------------------------------
 
     def say(self, customer: str, body: str) -> dict:
@@ -512,11 +730,14 @@ class ShopState:
         self._event("customer.updated", self.customer(f"c{n}"))
         return f"c{n}"
 
-    def _new_conversation(self, cust_id: str, body: str, now: float) -> str:
+    def _conversation_id(self, cust_id: str) -> str:
         n = self.conn.execute("SELECT count(*) FROM conversations WHERE customer_id = ?", [cust_id]).fetchone()[0] + 1
         while self.conn.execute("SELECT 1 FROM conversations WHERE id = ?", [f"cv-{cust_id}-{n}"]).fetchone():
             n += 1
-        cid = f"cv-{cust_id}-{n}"
+        return f"cv-{cust_id}-{n}"
+
+    def _new_conversation(self, cust_id: str, body: str, now: float) -> str:
+        cid = self._conversation_id(cust_id)
         group, priority = bot.classify(body)
         self.conn.execute(
             "INSERT INTO conversations (id, customer_id, grp, status, priority, stage, version, created_at, "
@@ -527,8 +748,12 @@ class ShopState:
         return cid
 
 
-def _text(field: str, value) -> None:
+def _text(field: str, value, limit: int = MAX_BODY) -> None:
     if not isinstance(value, str) or not value.strip():
         raise invalid(field, "must be a non-empty string")
-    if len(value) > MAX_BODY:
-        raise invalid(field, f"longer than {MAX_BODY} characters")
+    if len(value) > limit:
+        raise invalid(field, f"longer than {limit} characters")
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False)

@@ -22,6 +22,8 @@ class InboxFilter:
     status: str | None = "open"  # None: every status
     me: str | None = None  # the agent id "mine" means
     group: str | None = None
+    #: Any of these groups (the agent's own groups from the shop); empty: any group.
+    groups: tuple[str, ...] = ()
 
     def where(self) -> tuple[str, list]:
         """SQL conditions matching one of the inbox indexes (see schema.py)."""
@@ -38,6 +40,9 @@ class InboxFilter:
         if self.group:
             parts.append("c.grp = ?")
             args.append(self.group)
+        if self.groups:
+            parts.append(f"c.grp IN ({', '.join('?' * len(self.groups))})")
+            args.extend(self.groups)
         return (" AND ".join(parts) or "1"), args
 
 

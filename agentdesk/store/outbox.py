@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import string
 import uuid
 from dataclasses import dataclass
 
 from agentdesk.store import writes
 
-#: kind -> (HTTP method, path template). Paths use the conversation or customer id.
+#: kind -> (HTTP method, path template). Paths use the row's conversation or customer id,
+#: or an id in the payload (order_id, followup_id), which is then not sent in the body.
 ROUTES = {
     "reply": ("POST", "/v1/conversations/{conversation_id}/messages"),
     "note": ("POST", "/v1/conversations/{conversation_id}/messages"),
@@ -24,9 +26,21 @@ ROUTES = {
     "transfer": ("POST", "/v1/conversations/{conversation_id}/transfer"),
     "patch": ("PATCH", "/v1/conversations/{conversation_id}"),
     "customer_note": ("POST", "/v1/customers/{customer_id}/notes"),
+    "order_address": ("POST", "/v1/orders/{order_id}/address"),
+    "order_refund": ("POST", "/v1/orders/{order_id}/refund"),
+    "order_refund_approve": ("POST", "/v1/orders/{order_id}/refund/approve"),
+    "order_remark": ("POST", "/v1/orders/{order_id}/remarks"),
+    "followup": ("POST", "/v1/followups"),
+    "followup_patch": ("PATCH", "/v1/followups/{followup_id}"),
+    "outreach": ("POST", "/v1/customers/{customer_id}/messages"),
 }
 #: Retry delays in seconds after the 1st, 2nd, … failure (then the last one, forever).
 BACKOFF = (1, 2, 5, 10, 30, 60)
+_ROW_IDS = ("conversation_id", "customer_id")
+
+
+def _path_fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
 @dataclass(frozen=True)
@@ -47,9 +61,15 @@ class OutboxItem:
 
     @property
     def path(self) -> str:
-        return ROUTES[self.kind][1].format(
-            conversation_id=self.conversation_id, customer_id=self.customer_id
+        return ROUTES[self.kind][1].format_map(
+            {**self.payload, "conversation_id": self.conversation_id, "customer_id": self.customer_id}
         )
+
+    @property
+    def body(self) -> dict:
+        """The payload without the ids that went into the path (the server takes them from there)."""
+        used = _path_fields(ROUTES[self.kind][1]) - set(_ROW_IDS)
+        return {k: v for k, v in self.payload.items() if k not in used}
 
 
 _COLUMNS = "id, kind, conversation_id, customer_id, payload, created_at, attempts, state, error"
@@ -72,15 +92,20 @@ def enqueue(
     conversation_id: str | None = None,
     customer_id: str | None = None,
     client_id: str | None = None,
+    next_at: float | None = None,
 ) -> str:
-    """Queue one write; returns its client id."""
+    """Queue one write, to be sent from ``next_at`` (default now); returns its client id."""
     if kind not in ROUTES:
         raise ValueError(f"unknown outbox kind {kind!r}")
+    missing = _path_fields(ROUTES[kind][1]) - set(_ROW_IDS) - set(payload)
+    if missing:
+        raise ValueError(f"outbox {kind}: the payload needs {', '.join(sorted(missing))}")
     client_id = client_id or new_id()
     conn.execute(
         "INSERT INTO outbox (id, kind, conversation_id, customer_id, payload, created_at, next_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [client_id, kind, conversation_id, customer_id, json.dumps(payload, ensure_ascii=False), now, now],
+        [client_id, kind, conversation_id, customer_id, json.dumps(payload, ensure_ascii=False), now,
+         now if next_at is None else next_at],
     )
     return client_id
 
@@ -99,11 +124,10 @@ def send_message(
     Clears the conversation's draft in the same transaction."""
     client_id = new_id()
     sender = "agent" if kind == "reply" else "note"
-    mid = writes.add_message(
-        conn, conversation_id, sender, body, now, agent_id=agent_id, client_id=client_id, state="pending"
+    writes.add_message(
+        conn, conversation_id, sender, body, now, agent_id=agent_id, client_id=client_id, state="pending",
+        auto=auto,
     )
-    if auto:
-        conn.execute("UPDATE messages SET auto = 1 WHERE id = ?", [mid])
     payload: dict = {"body": body, "kind": kind}
     if auto:
         payload["auto"] = True

@@ -52,3 +52,12 @@ def since(conn: sqlite3.Connection, conversation_id: str, first: tuple[float, in
         return latest(conn, conversation_id, limit)
     sql = _SELECT + " AND (m.at, m.id) >= (?, ?) ORDER BY m.at, m.id"
     return [message(r) for r in conn.execute(sql, [conversation_id, *first])]
+
+
+def latest_handoff(conn: sqlite3.Connection, conversation_id: str) -> Message | None:
+    """The newest transfer line (its meta carries who handed over, to whom, and the
+    note), however far back in the thread: the receiving agent's banner."""
+    sql = _SELECT + " AND m.meta IS NOT NULL AND json_extract(m.meta, '$.handoff') IS NOT NULL " \
+        "ORDER BY m.at DESC, m.id DESC LIMIT 1"
+    r = conn.execute(sql, [conversation_id]).fetchone()
+    return message(r) if r else None

@@ -4,6 +4,7 @@ changes are committed together or not at all."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from agentdesk.safetext import one_line
@@ -23,17 +24,24 @@ def add_message(
     server_id: str | None = None,
     client_id: str | None = None,
     state: str = "sent",
+    auto: bool = False,
+    meta: dict | None = None,
 ) -> int:
     """Store a message and update its conversation's preview, unread count and
     "customer waiting since" (a customer message starts the clock of an open
     conversation a human is to answer – not one the shop bot is handling – an agent's
-    reply stops it; bots, notes and system lines leave it alone)."""
+    reply stops it; bots, notes and system lines leave it alone). An *automatic* agent
+    message (an auto-greeting) answers nobody and leaves the preview alone, so the
+    customer keeps waiting for a human and the inbox still shows what they asked."""
     cur = conn.execute(
         "INSERT INTO messages (conversation_id, sender, agent_id, body, at, server_id, "
-        "client_id, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [conversation_id, sender, agent_id, body, at, server_id, client_id, state],
+        "client_id, state, auto, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [conversation_id, sender, agent_id, body, at, server_id, client_id, state, int(auto),
+         json.dumps(meta, ensure_ascii=False) if meta else None],
     )
-    preview = one_line(body, limit=200) if sender in _PREVIEW_SENDERS else None
+    # A greeting would hide what the customer asked: the preview keeps their words.
+    shows = sender in _PREVIEW_SENDERS and not (sender == "agent" and auto)
+    preview = one_line(body, limit=200) if shows else None
     if sender == "customer":
         conn.execute(
             "UPDATE conversations SET "
@@ -42,7 +50,7 @@ def add_message(
             "WHERE id = ?",
             [at, preview, at, conversation_id],
         )
-    elif sender == "agent":
+    elif sender == "agent" and not auto:
         conn.execute(
             "UPDATE conversations SET waiting_since = NULL, unread = 0, preview = ?, "
             "last_message_at = max(last_message_at, ?) WHERE id = ?",
@@ -61,7 +69,7 @@ def refresh_summary(conn: sqlite3.Connection, conversation_id: str) -> None:
     """Recompute preview and "customer waiting since" from the thread itself (after a
     local message is withdrawn, or a conversation is reopened by the shop)."""
     r = conn.execute(
-        "SELECT body FROM messages WHERE conversation_id = ? AND sender IN ('customer', 'agent', 'bot') "
+        "SELECT body FROM messages WHERE conversation_id = ? AND (sender IN ('customer', 'bot') OR (sender = 'agent' AND auto = 0)) "
         "ORDER BY at DESC, id DESC LIMIT 1",
         [conversation_id],
     ).fetchone()
@@ -73,7 +81,7 @@ def refresh_summary(conn: sqlite3.Connection, conversation_id: str) -> None:
         "UPDATE conversations SET waiting_since = CASE WHEN status = 'open' AND stage != 'bot' THEN ("
         " SELECT min(m.at) FROM messages m WHERE m.conversation_id = ?1 AND m.sender = 'customer'"
         " AND m.at > coalesce((SELECT max(at) FROM messages WHERE conversation_id = ?1"
-        " AND sender = 'agent'), -1)) END WHERE id = ?1",
+        " AND sender = 'agent' AND auto = 0), -1)) END WHERE id = ?1",
         [conversation_id],
     )
 

@@ -32,12 +32,13 @@ def agent(conn: sqlite3.Connection, a: dict) -> bool:
 
 def customer(conn: sqlite3.Connection, c: dict) -> bool:
     cur = conn.execute(
-        "INSERT INTO customers (id, name, vip_level, tags, location, first_seen, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+        "INSERT INTO customers (id, name, vip_level, tags, location, first_seen, updated_at, opt_out) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
         "vip_level = excluded.vip_level, tags = excluded.tags, location = excluded.location, "
-        "first_seen = excluded.first_seen, updated_at = excluded.updated_at "
+        "first_seen = excluded.first_seen, updated_at = excluded.updated_at, opt_out = excluded.opt_out "
         "WHERE coalesce(customers.updated_at, -1) < coalesce(excluded.updated_at, 0)",
-        [c["id"], c["name"], c["vip_level"], _json(c["tags"]), c["location"], c["first_seen"], c["updated_at"]],
+        [c["id"], c["name"], c["vip_level"], _json(c["tags"]), c["location"], c["first_seen"], c["updated_at"],
+         int(c["opt_out"])],
     )
     return cur.rowcount > 0
 
@@ -45,14 +46,17 @@ def customer(conn: sqlite3.Connection, c: dict) -> bool:
 def order(conn: sqlite3.Connection, o: dict) -> bool:
     cur = conn.execute(
         "INSERT INTO orders (id, customer_id, items, amount, status, carrier, tracking_no, address, "
-        "created_at, paid_at, shipped_at, delivered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "created_at, paid_at, shipped_at, delivered_at, updated_at, remarks, refund) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, items = excluded.items, "
         "amount = excluded.amount, status = excluded.status, carrier = excluded.carrier, "
         "tracking_no = excluded.tracking_no, address = excluded.address, created_at = excluded.created_at, "
         "paid_at = excluded.paid_at, shipped_at = excluded.shipped_at, delivered_at = excluded.delivered_at, "
-        "updated_at = excluded.updated_at WHERE coalesce(orders.updated_at, -1) < coalesce(excluded.updated_at, 0)",
+        "updated_at = excluded.updated_at, remarks = excluded.remarks, refund = excluded.refund "
+        "WHERE coalesce(orders.updated_at, -1) < coalesce(excluded.updated_at, 0)",
         [o["id"], o["customer_id"], _json(o["items"]), o["amount"], o["status"], o["carrier"], o["tracking_no"],
-         o["address"], o["created_at"], o["paid_at"], o["shipped_at"], o["delivered_at"], o["updated_at"]],
+         o["address"], o["created_at"], o["paid_at"], o["shipped_at"], o["delivered_at"], o["updated_at"],
+         _json(o["remarks"]), _json(o["refund"]) if o["refund"] else None],
     )
     return cur.rowcount > 0
 
@@ -101,9 +105,9 @@ def message(conn: sqlite3.Connection, m: dict) -> bool:
     )
     mid = writes.add_message(
         conn, m["conversation_id"], m["sender"], m["body"], m["at"],
-        agent_id=m["agent_id"], server_id=m["id"], client_id=m["client_id"],
+        agent_id=m["agent_id"], server_id=m["id"], client_id=m["client_id"], auto=m["auto"], meta=m["meta"],
     )
-    conn.execute("UPDATE messages SET seq = ?, auto = ? WHERE id = ?", [m["seq"], int(m["auto"]), mid])
+    conn.execute("UPDATE messages SET seq = ? WHERE id = ?", [m["seq"], mid])
     return True
 
 
@@ -124,6 +128,31 @@ def note(conn: sqlite3.Connection, n: dict) -> bool:
     return True
 
 
+def followup(conn: sqlite3.Connection, f: dict) -> bool:
+    """Upsert by server id, keeping the newest ``updated_at``. One scheduled here is
+    already a local row with this client id: it gains the server id (and the shop's
+    version of it) instead of appearing twice."""
+    values = [f["id"], f["client_id"], f["customer_id"], f["order_id"], f["conversation_id"], f["agent_id"],
+              f["due_at"], f["note"], f["status"], f["created_at"], f["updated_at"]]
+    sets = ("server_id = ?, client_id = ?, customer_id = ?, order_id = ?, conversation_id = ?, agent_id = ?, "
+            "due_at = ?, note = ?, status = ?, created_at = ?, updated_at = ?")
+    if conn.execute("SELECT 1 FROM followups WHERE server_id = ?", [f["id"]]).fetchone():
+        cur = conn.execute(f"UPDATE followups SET {sets} WHERE server_id = ? "
+                           "AND coalesce(updated_at, -1) < coalesce(?, 0)", [*values, f["id"], f["updated_at"]])
+        return cur.rowcount > 0
+    if f["client_id"]:
+        cur = conn.execute(f"UPDATE followups SET {sets} WHERE client_id = ? AND server_id IS NULL",
+                           [*values, f["client_id"]])
+        if cur.rowcount:
+            conn.execute("DELETE FROM outbox WHERE id = ? AND kind = 'followup'", [f["client_id"]])
+            return True
+    conn.execute(
+        "INSERT INTO followups (server_id, client_id, customer_id, order_id, conversation_id, agent_id, due_at, "
+        "note, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values,
+    )
+    return True
+
+
 #: What the server sends, by list resource and by event type: (resource, check, upsert).
 #: ``check`` validates a payload (agentdesk.sync.wire), ``upsert`` stores it idempotently.
 RESOURCES = {
@@ -132,6 +161,7 @@ RESOURCES = {
     "conversations": (wire.conversation, conversation),
     "messages": (wire.message, message),
     "notes": (wire.note, note),
+    "followups": (wire.followup, followup),
 }
 EVENTS = {
     "message.created": ("messages", wire.message, message),
@@ -140,6 +170,7 @@ EVENTS = {
     "order.updated": ("orders", wire.order, order),
     "note.created": ("notes", wire.note, note),
     "agent.status": ("agents", wire.agent, agent),
+    "followup.updated": ("followups", wire.followup, followup),
 }
 
 
@@ -169,10 +200,10 @@ def messages(conn: sqlite3.Connection, batch: list[dict]) -> list[dict]:
     if not fresh:
         return changed
     conn.executemany(
-        "INSERT INTO messages (conversation_id, sender, agent_id, body, at, server_id, client_id, seq, auto) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO messages (conversation_id, sender, agent_id, body, at, server_id, client_id, seq, auto, meta) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(m["conversation_id"], m["sender"], m["agent_id"], m["body"], m["at"], m["id"], m["client_id"], m["seq"],
-          int(m["auto"])) for m in fresh],
+          int(m["auto"]), _json(m["meta"]) if m["meta"] else None) for m in fresh],
     )
     by_conv: dict[str, list[dict]] = {}
     for m in fresh:
@@ -195,9 +226,9 @@ def messages(conn: sqlite3.Connection, batch: list[dict]) -> list[dict]:
             if sender == "customer":
                 waiting = (waiting if waiting is not None else m["at"]) if humans_wait else None
                 unread += 1
-            elif sender == "agent":
+            elif sender == "agent" and not m["auto"]:  # an auto-greeting answers nobody
                 waiting, unread = None, 0
-            if sender in ("customer", "agent", "bot"):
+            if sender in ("customer", "bot") or (sender == "agent" and not m["auto"]):
                 preview = writes.one_line(m["body"], limit=200)
             last = max(last, m["at"])
         updates.append((waiting, unread, preview, last, cid))

@@ -21,6 +21,11 @@ import httpx
 
 from agentdesk import __version__
 
+#: A write told to come back later than this (seconds) is handed back to its caller at
+#: once: the outbox postpones that row and goes on with the others, instead of this
+#: request holding every reply behind it (outreach hits a per-minute limit).
+WRITE_WAITS_AT_MOST = 5.0
+
 
 class ApiError(Exception):
     """The server refused (4xx other than 429), or a transient failure outlived the retries."""
@@ -111,6 +116,7 @@ class ShopReader:
         body: dict | None = None,
         key: str | None = None,
         timeout: float | None = None,
+        max_wait: float | None = None,
     ) -> dict:
         headers = {"Idempotency-Key": key} if key else None
         last: Unavailable | None = None
@@ -131,6 +137,8 @@ class ShopReader:
                 last = Unavailable(
                     f"{method} {path}: HTTP {status}", status, retry_after_seconds(response.headers.get("Retry-After"))
                 )
+                if max_wait is not None and (last.retry_after or 0) > max_wait:
+                    raise last
                 continue
             try:
                 data = response.json()
@@ -199,7 +207,7 @@ class ShopClient(ShopReader):
     """Reads plus writes. Every write takes the outbox row's id as Idempotency-Key."""
 
     async def write(self, method: str, path: str, body: dict, key: str) -> dict:
-        return await self._request(method, path, body=body, key=key)
+        return await self._request(method, path, body=body, key=key, max_wait=WRITE_WAITS_AT_MOST)
 
 
 def _items(data: dict, what: str) -> list:

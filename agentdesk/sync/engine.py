@@ -26,7 +26,7 @@ from agentdesk.sync.client import ApiError, AuthError, ShopClient, ShopReader, U
 log = logging.getLogger(__name__)
 
 #: Initial sync order: what later pages refer to comes first.
-RESOURCES = ("customers", "orders", "conversations", "messages", "notes")
+RESOURCES = ("customers", "orders", "conversations", "messages", "notes", "followups")
 #: meta keys
 CURSOR = "sync.cursor"  # the feed cursor once the initial sync is complete
 HEAD = "sync.head"  # the feed head taken before paging (the initial sync is under way)
@@ -44,12 +44,13 @@ class Changes:
     threads: set[str] = field(default_factory=set)  # conversations with new/changed messages
     customers: set[str] = field(default_factory=set)  # customer cards (profile, orders, notes)
     agents: bool = False
+    followups: bool = False  # the team's follow-up list
     quick_replies: bool = False  # the shop-wide reply library was replaced
     conflicts: list[tuple[str, str]] = field(default_factory=list)  # (conversation id, message)
     failures: list[str] = field(default_factory=list)  # one-line errors to show
 
     def __bool__(self) -> bool:
-        return bool(self.conversations or self.threads or self.customers or self.agents
+        return bool(self.conversations or self.threads or self.customers or self.agents or self.followups
                     or self.quick_replies or self.conflicts or self.failures)
 
 
@@ -129,24 +130,25 @@ class SyncEngine:
         return bool(self.store.read(writes.get_meta, CURSOR))
 
     async def initial_sync(self, progress: Callable[[str, int, bool], None] | None = None) -> int:
-        """Page through every resource (resuming where a previous run stopped).
-        Returns the number of objects applied."""
-        if self.synced():
+        """Page through every resource (resuming where a previous run stopped). A cache
+        synced before a resource existed (follow-ups) pages just that one; the feed
+        keeps its cursor. Returns the number of objects applied."""
+        synced = self.synced()
+        todo = [r for r in RESOURCES if self.store.read(writes.get_meta, PAGE + r) != "done"]
+        if not todo:
             return 0
         head = self.store.read(writes.get_meta, HEAD)
         if not head:
             head = await self.client.events_head()
             self.store.write(writes.set_meta, HEAD, head)
         total = 0
-        for resource in RESOURCES:
+        for resource in todo:
             after = self.store.read(writes.get_meta, PAGE + resource) or None
-            if after == "done":
-                continue
             count = 0
             while True:
                 items, nxt = await self.client.page(resource, after, self.page_size)
                 changes = Changes()
-                last = resource == RESOURCES[-1] and not nxt
+                last = resource == todo[-1] and not nxt and not synced
 
                 def write(conn, items=items, nxt=nxt, last=last, changes=changes):
                     self._apply_items(conn, resource, items, changes)
@@ -265,7 +267,7 @@ class SyncEngine:
             for item in items:
                 changes = Changes()
                 try:
-                    answer = await self.client.write(item.method, item.path, item.payload, item.id)
+                    answer = await self.client.write(item.method, item.path, item.body, item.id)
                 except Unavailable as exc:
                     self.store.write(outbox.postpone, item.id, self.clock(), str(exc), exc.retry_after)
                     self._set_status(self.status.state, error=str(exc))
@@ -288,6 +290,17 @@ class SyncEngine:
                 apply.message(conn, wire.message(answer))
             elif item.kind == "customer_note":
                 apply.note(conn, wire.note(answer))
+            elif item.kind.startswith("order_"):
+                apply.order(conn, wire.order(answer))
+            elif item.kind in ("followup", "followup_patch"):
+                apply.followup(conn, wire.followup(answer))
+                changes.followups = True
+            elif item.kind == "outreach":
+                conv, msg = wire.conversation(answer.get("conversation")), wire.message(answer.get("message"))
+                apply.conversation(conn, conv)
+                apply.message(conn, msg)
+                changes.conversations.add(conv["id"])
+                changes.threads.add(conv["id"])
             else:
                 apply.conversation(conn, wire.conversation(answer))
         except wire.PayloadError as exc:  # it was accepted; the feed will bring the object
@@ -303,9 +316,17 @@ class SyncEngine:
             name = exc.problem.get("assignee_name") or exc.problem.get("assignee_id") or "?"
             self.store.write(outbox.withdraw, item.id, self.clock())
             changes.conflicts.append((item.conversation_id or "", str(name)))
-        else:
-            self.store.write(outbox.fail, item.id, f"{exc.status} {exc.code}: {exc.detail}")
-            changes.failures.append(f"{exc.status} {exc.code}: {exc.detail}")
+        else:  # a failed row is not sent again unless the agent asks
+            error = f"{exc.status} {exc.code}: {exc.detail}"
+
+            def refuse(conn):
+                outbox.fail(conn, item.id, error)
+                if item.kind == "followup":  # never created: its local row would wait for a server id forever
+                    conn.execute("DELETE FROM followups WHERE client_id = ? AND server_id IS NULL", [item.id])
+
+            self.store.write(refuse)
+            changes.failures.append(error)
+            changes.followups = changes.followups or item.kind == "followup"
         if item.conversation_id and exc.code in ("owned_by_other", "stale_version"):
             try:
                 fresh = wire.conversation(await self.client.conversation(item.conversation_id))
@@ -396,6 +417,9 @@ def _note_change(resource: str, obj: dict, changes: Changes) -> None:
         changes.conversations.add("*")  # names and VIP badges show in the inbox
     elif resource in ("orders", "notes"):
         changes.customers.add(obj["customer_id"])
+    elif resource == "followups":
+        changes.customers.add(obj["customer_id"])  # the card lists open follow-ups
+        changes.followups = True
     elif resource == "agents":
         changes.agents = True
 

@@ -5,15 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
+from agentdesk.timefmt import rfc3339
 from agentdesk.models import PRIORITY_NAMES
-
-
-def rfc3339(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def conversations(conn: sqlite3.Connection, page: int = 500) -> Iterator[dict]:

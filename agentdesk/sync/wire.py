@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from agentdesk.models import CONVERSATION_STATUSES, GROUPS, ORDER_STATUSES, PRIORITIES, SENDER_KINDS
+from agentdesk.models import CONVERSATION_STATUSES, FOLLOWUP_STATUSES, GROUPS, ORDER_STATUSES, PRIORITIES, SENDER_KINDS
 
 
 class PayloadError(ValueError):
@@ -20,12 +20,12 @@ class PayloadError(ValueError):
 class Obj:
     """Typed access to one JSON object with errors that name it."""
 
-    def __init__(self, kind: str, data: Any) -> None:
+    def __init__(self, kind: str, data: Any, *, part: bool = False) -> None:
         if not isinstance(data, dict):
             raise PayloadError(f"{kind}: expected an object, got {type(data).__name__}")
         self.kind = kind
         self.data = data
-        self.name = f"{kind} {data.get('id', '?')}"
+        self.name = kind if part else f"{kind} {data.get('id', '?')}"  # a part is named by its whole
 
     def fail(self, field: str, what: str) -> PayloadError:
         return PayloadError(f"{self.name}: {field}: {what}")
@@ -74,6 +74,20 @@ class Obj:
             raise self.fail(field, f"expected one of {', '.join(options)}, got {value!r}")
         return value
 
+    def bool(self, field: str, default: bool = False) -> bool:
+        value = self.data.get(field, default)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.fail(field, f"expected true or false, got {value!r}")
+        return value
+
+    def obj(self, field: str) -> dict | None:
+        value = self.data.get(field)
+        if value is not None and not isinstance(value, dict):
+            raise self.fail(field, f"expected an object or null, got {type(value).__name__}")
+        return value
+
     def strings(self, field: str) -> list[str]:
         value = self.data.get(field) or []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -97,7 +111,7 @@ def customer(data: Any) -> dict:
     return {
         "id": o.str("id"), "name": o.str("name"), "vip_level": vip, "tags": o.strings("tags"),
         "location": o.str("location", required=False, default=""), "first_seen": o.time("first_seen"),
-        "updated_at": o.time("updated_at"),
+        "updated_at": o.time("updated_at"), "opt_out": o.bool("opt_out"),
     }
 
 
@@ -108,11 +122,25 @@ def order(data: Any) -> dict:
         raise o.fail("items", "expected a list of objects")
     clean_items = []
     for n, raw in enumerate(items):
-        i = Obj(f"{o.name} item {n}", raw)
+        i = Obj(f"{o.name} item {n}", raw, part=True)
         clean_items.append({
             "title": i.str("title"), "sku": i.str("sku", required=False, default=""),
             "qty": i.int("qty", 1), "price": i.num("price", 0.0),
         })
+    remarks = o.data.get("remarks") or []
+    if not isinstance(remarks, list):
+        raise o.fail("remarks", "expected a list of objects")
+    clean_remarks = []
+    for n, raw in enumerate(remarks):
+        r = Obj(f"{o.name} remark {n}", raw, part=True)
+        clean_remarks.append({"body": r.str("body"), "agent_id": r.str("agent_id", required=False),
+                              "at": r.time("at")})
+    refund = None
+    if o.obj("refund") is not None:
+        r = Obj(f"{o.name} refund", o.data["refund"], part=True)
+        refund = {"reason": r.str("reason", required=False, default=""), "amount": r.num("amount"),
+                  "agent_id": r.str("agent_id", required=False), "at": r.time("at"),
+                  "status": r.choice("status", ("requested", "approved"))}
     return {
         "id": o.str("id"), "customer_id": o.str("customer_id"), "items": clean_items,
         "amount": o.num("amount", 0.0), "status": o.choice("status", ORDER_STATUSES),
@@ -120,6 +148,7 @@ def order(data: Any) -> dict:
         "address": o.str("address", required=False, default=""),
         "created_at": o.time("created_at"), "paid_at": o.time("paid_at"), "shipped_at": o.time("shipped_at"),
         "delivered_at": o.time("delivered_at"), "updated_at": o.time("updated_at"),
+        "remarks": clean_remarks, "refund": refund,
     }
 
 
@@ -142,6 +171,7 @@ def message(data: Any) -> dict:
         "sender": o.choice("sender", SENDER_KINDS), "agent_id": o.str("agent_id", required=False),
         "body": o.str("body"), "at": o.time("created_at", required=True),
         "client_id": o.str("client_id", required=False), "auto": bool(o.data.get("auto", False)),
+        "meta": o.obj("meta"),
     }
 
 
@@ -151,4 +181,15 @@ def note(data: Any) -> dict:
         "id": o.str("id"), "seq": o.int("seq"), "customer_id": o.str("customer_id"),
         "agent_id": o.str("agent_id", required=False), "body": o.str("body"),
         "at": o.time("created_at", required=True), "client_id": o.str("client_id", required=False),
+    }
+
+
+def followup(data: Any) -> dict:
+    o = Obj("followup", data)
+    return {
+        "id": o.str("id"), "customer_id": o.str("customer_id"), "order_id": o.str("order_id", required=False),
+        "conversation_id": o.str("conversation_id", required=False), "agent_id": o.str("agent_id", required=False),
+        "due_at": o.time("due_at", required=True), "note": o.str("note", required=False, default=""),
+        "status": o.choice("status", FOLLOWUP_STATUSES), "client_id": o.str("client_id", required=False),
+        "created_at": o.time("created_at"), "updated_at": o.time("updated_at"),
     }
