@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from agentdesk import paths
+from agentdesk.models import PRIORITIES
 
 LANGUAGES = ("zh", "en")
 
@@ -65,6 +66,64 @@ class DemoSettings:
 
 
 @dataclass(frozen=True)
+class RoutingSettings:
+    """Words that route a new conversation by its first customer message (客诉 wins over
+    售后; with neither it keeps its group). Matched ignoring case and full-/half-width."""
+
+    after_sale: tuple[str, ...] = ("退款", "退货", "换货", "破损", "坏了", "漏发", "错发", "质量", "维修", "补发")
+    complaint: tuple[str, ...] = ("差评", "投诉", "12315", "骗", "假货", "工商", "消协", "曝光")
+
+
+@dataclass(frozen=True)
+class ComplaintSettings:
+    """What flags a customer message as a complaint signal, and what a flag does."""
+
+    words: tuple[str, ...] = (
+        "差评", "投诉", "12315", "骗子", "退钱", "垃圾", "举报", "工商", "消协", "曝光", "假货",
+    )
+    #: A run of at least this many ! ？ marks (either width) counts as anger.
+    repeated_marks: int = 3
+    #: Move a newly flagged conversation (yours or unassigned) to 客诉.
+    move: bool = True
+    #: The priority a moved conversation gets at least (low, normal, high, urgent).
+    priority: str = "high"
+
+
+@dataclass(frozen=True)
+class GreetingSettings:
+    enabled: bool = True
+    #: Greet a customer who has waited this long for you (0: at once).
+    after_seconds: int = 20
+    #: {agent_name} is filled in; any other {…} stays as written.
+    text: str = "亲，您好～我是{agent_name}，很高兴为您服务，请稍等，马上为您查询～"
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    #: Told to the customer on a transfer; {to} is the agent or group (empty: say nothing).
+    customer_message: str = "亲，已为您转接到{to}，TA 会继续为您处理，之前的记录都在，不用重复描述哦～"
+
+
+@dataclass(frozen=True)
+class ReplySettings:
+    #: Put in front of a reply by one key when the customer has waited too long.
+    apology: str = "亲，非常抱歉让您久等了！"
+
+
+@dataclass(frozen=True)
+class OutreachSettings:
+    #: Outreach messages sent per minute at most (the reference shop accepts 30 a minute
+    #: per agent; above a shop's limit its 429 answers slow the outbox down anyway).
+    per_minute: int = 20
+
+
+@dataclass(frozen=True)
+class FollowupSettings:
+    #: A new follow-up (回访) is due this many days ahead unless the agent picks a date.
+    default_days: int = 3
+
+
+@dataclass(frozen=True)
 class Settings:
     shop: ShopSettings = ShopSettings()
     agent: AgentSettings = AgentSettings()
@@ -72,6 +131,13 @@ class Settings:
     ui: UISettings = UISettings()
     timers: TimerSettings = TimerSettings()
     demo: DemoSettings = DemoSettings()
+    routing: RoutingSettings = RoutingSettings()
+    complaints: ComplaintSettings = ComplaintSettings()
+    greeting: GreetingSettings = GreetingSettings()
+    handoff: HandoffSettings = HandoffSettings()
+    replies: ReplySettings = ReplySettings()
+    outreach: OutreachSettings = OutreachSettings()
+    followups: FollowupSettings = FollowupSettings()
     #: The file these came from, or None for defaults.
     source: Path | None = None
 
@@ -98,6 +164,13 @@ _SECTIONS: dict[str, type] = {
     "ui": UISettings,
     "timers": TimerSettings,
     "demo": DemoSettings,
+    "routing": RoutingSettings,
+    "complaints": ComplaintSettings,
+    "greeting": GreetingSettings,
+    "handoff": HandoffSettings,
+    "replies": ReplySettings,
+    "outreach": OutreachSettings,
+    "followups": FollowupSettings,
 }
 
 
@@ -172,6 +245,12 @@ def _section(cls: type, name: str, values: dict[str, Any], where: str) -> Any:
             known = ", ".join(declared)
             raise ConfigError(f"{where}: unknown key [{name}] {key} (known: {known})")
         expected = type(getattr(defaults, key))
+        if expected is tuple:
+            # Word lists: TOML arrays of strings, kept as tuples so settings stay frozen.
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where}: [{name}] {key} must be a list of strings, got {value!r}")
+            kwargs[key] = tuple(value)
+            continue
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)  # `simulate = 4` means 4.0
         # bool is an int in Python; a TOML `true` is never a valid number of seconds.
@@ -200,12 +279,30 @@ def _check(section: Any, name: str, where: str) -> None:
             )
     if isinstance(section, DemoSettings) and not 0 <= section.simulate <= 600:
         raise ConfigError(f"{where}: [demo] simulate must be between 0 and 600 messages per minute")
+    for f in fields(section):
+        value = getattr(section, f.name)
+        if isinstance(value, tuple) and not all(v.strip() for v in value):
+            raise ConfigError(f"{where}: [{name}] {f.name} must not contain empty words")
+    if isinstance(section, ComplaintSettings):
+        if section.priority not in PRIORITIES:
+            names = ", ".join(PRIORITIES)
+            raise ConfigError(f"{where}: [complaints] priority must be one of {names}, got {section.priority!r}")
+        if not 2 <= section.repeated_marks <= 20:
+            raise ConfigError(f"{where}: [complaints] repeated_marks must be between 2 and 20")
+    if isinstance(section, GreetingSettings):
+        if not 0 <= section.after_seconds <= 3600:
+            raise ConfigError(f"{where}: [greeting] after_seconds must be between 0 and 3600")
+        if section.enabled and not section.text.strip():
+            raise ConfigError(f"{where}: [greeting] text must not be empty while enabled")
+    if isinstance(section, OutreachSettings) and not 1 <= section.per_minute <= 60:
+        raise ConfigError(f"{where}: [outreach] per_minute must be between 1 and 60")
+    if isinstance(section, FollowupSettings) and not 1 <= section.default_days <= 365:
+        raise ConfigError(f"{where}: [followups] default_days must be between 1 and 365")
     if isinstance(section, ShopSettings) and section.url:
         if not section.url.startswith(("http://", "https://")):
             raise ConfigError(f"{where}: [shop] url must start with http:// or https://")
 
 
 def _type_name(t: type) -> str:
-    return {int: "an integer", str: "a string", bool: "true or false", float: "a number"}.get(
-        t, t.__name__
-    )
+    names = {int: "an integer", str: "a string", bool: "true or false", float: "a number", tuple: "a list of strings"}
+    return names.get(t, t.__name__)

@@ -140,6 +140,19 @@ BAD_FILES = [
     pytest.param("[timers]\namber_seconds = 150\n", "amber_seconds", id="amber-above-red"),
     pytest.param("[timers]\nlate_seconds = -5\n", "late_seconds", id="negative"),
     pytest.param("ui = 'zh'\n", "ui", id="section-not-a-table"),
+    pytest.param("[routing]\nafter_sale = '退款'\n", "after_sale", id="string-for-list"),
+    pytest.param("[routing]\ncomplaint = ['差评', 3]\n", "complaint", id="number-in-word-list"),
+    pytest.param("[complaints]\nwords = ['差评', ' ']\n", "words", id="empty-word"),
+    pytest.param("[complaints]\npriority = 'critical'\n", "priority", id="bad-priority"),
+    pytest.param("[complaints]\nrepeated_marks = 1\n", "repeated_marks", id="one-mark-is-no-run"),
+    pytest.param("[complaints]\nmove = 'yes'\n", "move", id="string-for-bool"),
+    pytest.param("[greeting]\nafter_seconds = -1\n", "after_seconds", id="negative-greeting-delay"),
+    pytest.param("[greeting]\ntext = ''\n", "text", id="empty-greeting"),
+    pytest.param("[outreach]\nper_minute = 0\n", "per_minute", id="outreach-zero"),
+    pytest.param("[outreach]\nper_minute = 61\n", "per_minute", id="outreach-too-fast"),
+    pytest.param("[followups]\ndefault_days = 0\n", "default_days", id="followup-today"),
+    pytest.param("[replies]\napology = ['亲']\n", "apology", id="list-for-string"),
+    pytest.param("[handoff]\nmessage = ''\n", "message", id="unknown-handoff-key"),
 ]
 
 
@@ -189,6 +202,45 @@ def test_valid_values_are_read(isolated):
     assert (s.timers.amber_seconds, s.timers.red_seconds, s.timers.late_seconds) == (20, 60, 60)
     assert s.cache_path() == isolated / "x.sqlite"
     assert s.source == path
+
+
+def test_workflow_sections_are_read(isolated):
+    path = write(
+        isolated / "ok.toml",
+        '[routing]\nafter_sale = ["退货", "RMA"]\ncomplaint = []\n'
+        '[complaints]\nwords = ["垃圾"]\nrepeated_marks = 4\nmove = false\npriority = "urgent"\n'
+        '[greeting]\nenabled = false\nafter_seconds = 0\ntext = ""\n'
+        '[handoff]\ncustomer_message = ""\n'
+        '[replies]\napology = "抱歉久等"\n'
+        '[outreach]\nper_minute = 60\n'
+        '[followups]\ndefault_days = 7\n',
+    )
+    s = load_settings(path)
+    assert s.routing.after_sale == ("退货", "RMA") and s.routing.complaint == ()
+    assert (s.complaints.words, s.complaints.repeated_marks, s.complaints.move, s.complaints.priority) == (
+        ("垃圾",), 4, False, "urgent"
+    )
+    assert (s.greeting.enabled, s.greeting.after_seconds, s.greeting.text) == (False, 0, "")
+    assert s.handoff.customer_message == "" and s.replies.apology == "抱歉久等"
+    assert (s.outreach.per_minute, s.followups.default_days) == (60, 7)
+    hash(s)  # word lists are tuples: settings stay frozen and hashable
+
+
+def test_workflow_defaults():
+    s = Settings()
+    assert "退款" in s.routing.after_sale and "12315" in s.routing.complaint
+    assert (s.complaints.repeated_marks, s.complaints.move, s.complaints.priority) == (3, True, "high")
+    assert (s.greeting.enabled, s.greeting.after_seconds) == (True, 20)
+    assert "{agent_name}" in s.greeting.text and "{to}" in s.handoff.customer_message
+    assert s.replies.apology == "亲，非常抱歉让您久等了！"
+    assert (s.outreach.per_minute, s.followups.default_days) == (20, 3)
+
+
+def test_list_type_error_names_what_was_expected(isolated):
+    path = write(isolated / "bad.toml", "[complaints]\nwords = '差评'\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert "[complaints] words must be a list of strings" in str(err.value)
 
 
 # --- the shipped config.toml ---------------------------------------------------------

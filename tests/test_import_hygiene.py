@@ -39,6 +39,16 @@ REQUIRED_CORE = {
     "agentdesk.store.rows",
     "agentdesk.demo.fixtures",
     "agentdesk.demo.build",
+    "agentdesk.workflow",
+    "agentdesk.workflow.rules",
+    "agentdesk.workflow.triage",
+    "agentdesk.workflow.sla",
+    "agentdesk.workflow.snooze",
+    "agentdesk.workflow.lifecycle",
+    "agentdesk.workflow.greeting",
+    "agentdesk.workflow.metrics",
+    "agentdesk.workflow.outreach",
+    "agentdesk.workflow.templates",
 }
 
 
