@@ -43,16 +43,19 @@ def demo_store(demo_path):
     store.close()
 
 
-def make_app(store, language: str = "zh", clock=None):
+def make_app(store, language: str = "zh", clock=None, settings=None, background_rules: bool = False):
+    """The workstation on ``store`` at the fixed anchor. The timed background rules
+    (alerts, greetings) are off unless asked for: a test steps them itself."""
     from agentdesk.clock import FixedClock
     from agentdesk.config import Settings, UISettings
     from agentdesk.ui.app import AgentDeskApp
 
     return AgentDeskApp(
         store=store,
-        settings=Settings(ui=UISettings(language=language)),
+        settings=settings or Settings(ui=UISettings(language=language)),
         demo=True,
         clock=clock or FixedClock(ANCHOR),
+        background_rules=background_rules,
     )
 
 

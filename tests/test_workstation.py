@@ -190,7 +190,12 @@ async def test_help_overlay_lists_every_binding(demo_store):
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+        box = app.screen.query_one("#help-box")
         text = screen_text(app)
+        while box.scroll_offset.y < box.max_scroll_y:  # the list is longer than the box: scroll it
+            box.scroll_to(y=box.scroll_offset.y + box.size.height - 1, animate=False, immediate=True)
+            await pilot.pause()
+            text += screen_text(app)
         for spec in ACTIONS:
             assert app.t(spec.label + ".help") in text
         await pilot.press("escape")

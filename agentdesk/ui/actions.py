@@ -30,6 +30,10 @@ class ActionSpec:
     write: bool = False
     key_display: str | None = None
     palette: bool = True  # offered in the command palette
+    #: Acts on the open conversation: the composer runs it in its own key order, after
+    #: the characters typed before it are in the draft (see Composer._on_key), instead
+    #: of as a priority binding that would overtake them.
+    ordered: bool = False
 
     def binding(self) -> Binding:
         return Binding(
@@ -44,14 +48,24 @@ class ActionSpec:
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("app.next", "alt+j", "next_conversation", "act.next", "app", priority=True, key_display="Alt+J"),
-    ActionSpec("app.prev", "alt+k", "prev_conversation", "act.prev", "app", priority=True, key_display="Alt+K"),
-    ActionSpec("app.longest", "alt+w", "longest_waiting", "act.longest", "app", priority=True, key_display="Alt+W"),
+    ActionSpec("app.next", "alt+j", "next_conversation", "act.next", "app", ordered=True, key_display="Alt+J"),
+    ActionSpec("app.prev", "alt+k", "prev_conversation", "act.prev", "app", ordered=True, key_display="Alt+K"),
+    ActionSpec("app.longest", "alt+w", "longest_waiting", "act.longest", "app", ordered=True, key_display="Alt+W"),
     ActionSpec("app.inbox", "escape", "focus_inbox", "act.inbox", "app", show=False, key_display="Esc"),
     ActionSpec("app.help", "f1", "help", "act.help", "app", priority=True, key_display="F1"),
     ActionSpec("app.help_q", "question_mark", "help", "act.help", "app", show=False, key_display="?", palette=False),
     ActionSpec("app.palette", "ctrl+p", "command_palette", "act.palette", "app", show=False, key_display="Ctrl+P", palette=False),
     ActionSpec("app.retry", "alt+r", "retry_failed", "act.retry", "app", show=False, priority=True, write=True, key_display="Alt+R"),
+    ActionSpec("app.handoff", "ctrl+t", "handoff", "act.handoff", "app", write=True, ordered=True, key_display="Ctrl+T"),
+    ActionSpec("app.resolve", "alt+d", "resolve", "act.resolve", "app", write=True, ordered=True, key_display="Alt+D"),
+    ActionSpec("app.resolve_next", "alt+x", "resolve_next", "act.resolve_next", "app", write=True, ordered=True, key_display="Alt+X"),
+    ActionSpec("app.snooze", "alt+p", "snooze", "act.snooze", "app", show=False, write=True, ordered=True, key_display="Alt+P"),
+    ActionSpec("app.reopen", "alt+o", "reopen", "act.reopen", "app", show=False, write=True, ordered=True, key_display="Alt+O"),
+    ActionSpec("app.tags", "alt+t", "tags", "act.tags", "app", show=False, write=True, ordered=True, key_display="Alt+T"),
+    ActionSpec("app.followup", "alt+f", "followup", "act.followup", "app", show=False, write=True, ordered=True, key_display="Alt+F"),
+    ActionSpec("app.customer_note", "alt+c", "customer_note", "act.customer_note", "app", show=False, write=True, ordered=True, key_display="Alt+C"),
+    ActionSpec("app.orders", "f4", "order_actions", "act.orders", "app", show=False, write=True, ordered=True, key_display="F4"),
+    ActionSpec("app.outreach", "f6", "outreach", "act.outreach", "app", show=False, write=True, key_display="F6"),
     ActionSpec("app.quit", "ctrl+q", "quit", "act.quit", "app", priority=True, key_display="Ctrl+Q"),
     ActionSpec("app.focus_next", "tab", "focus_next", "act.focus_next", "app", show=False, key_display="Tab", palette=False),
     ActionSpec("inbox.down", "down,j", "cursor_down", "act.down", "inbox", show=False, key_display="↓/j", palette=False),
@@ -62,10 +76,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("inbox.mine", "m", "app.tab('mine')", "act.tab_mine", "inbox", key_display="m"),
     ActionSpec("inbox.unassigned", "u", "app.tab('unassigned')", "act.tab_unassigned", "inbox", key_display="u"),
     ActionSpec("inbox.all", "a", "app.tab('all')", "act.tab_all", "inbox", key_display="a"),
+    ActionSpec("inbox.followups", "f", "app.tab('followups')", "act.tab_followups", "inbox", key_display="f"),
     ActionSpec("inbox.status", "s", "app.cycle_status", "act.status", "inbox", key_display="s"),
+    ActionSpec("inbox.group", "g", "app.cycle_group", "act.group", "inbox", key_display="g"),
     ActionSpec("composer.send", "enter", "send", "act.send", "composer", write=True, key_display="Enter", palette=False),
     ActionSpec("composer.newline", "alt+enter,ctrl+j", "newline", "act.newline", "composer", key_display="Alt+Enter", palette=False),
     ActionSpec("composer.pick", "ctrl+r", "pick", "act.pick", "composer", key_display="/ Ctrl+R", palette=False),
+    ActionSpec("composer.note_mode", "alt+n", "mode('note')", "act.note_mode", "composer", key_display="Alt+N", palette=False),
+    ActionSpec("composer.reply_mode", "alt+m", "mode('reply')", "act.reply_mode", "composer", show=False, key_display="Alt+M", palette=False),
+    ActionSpec("composer.apology", "alt+a", "apology", "act.apology", "composer", show=False, key_display="Alt+A", palette=False),
     ActionSpec("composer.suggest1", "alt+1", "suggestion(1)", "act.suggest1", "composer", show=False, key_display="Alt+1", palette=False),
     ActionSpec("composer.suggest2", "alt+2", "suggestion(2)", "act.suggest2", "composer", show=False, key_display="Alt+2", palette=False),
     ActionSpec("composer.suggest3", "alt+3", "suggestion(3)", "act.suggest3", "composer", show=False, key_display="Alt+3", palette=False),
@@ -75,6 +94,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
 
 def bindings(scope: str) -> list[Binding]:
     return [a.binding() for a in ACTIONS if a.scope == scope]
+
+
+def ordered_keys() -> dict[str, str]:
+    """key -> ``app.<action>`` for the app actions the composer runs in key order."""
+    return {key: f"app.{a.action}" for a in ACTIONS if a.ordered for key in a.keys.split(",")}
 
 
 def localize(node_bindings: BindingsMap, t: Catalog) -> None:

@@ -8,6 +8,7 @@ runs in a thread worker that posts its result back; handlers (``@on``) own the s
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import date
 
 from rich.text import Text
@@ -21,12 +22,13 @@ from agentdesk import timefmt
 from agentdesk.clock import Clock
 from agentdesk.config import Settings
 from agentdesk.i18n import Catalog
-from agentdesk.models import CONVERSATION_STATUSES, CustomerCard, InboxRow
+from agentdesk.models import CONVERSATION_STATUSES, PRIORITY_NAMES, CustomerCard, InboxRow
 from agentdesk.quickreply import loader
 from agentdesk.quickreply.search import Context, ReplyIndex
 from agentdesk.quickreply.variables import context_values, fill
 from agentdesk.safetext import one_line
 from agentdesk.store import CacheError, Store, customers, inbox, outbox, quickreplies, thread, writes
+from agentdesk.workflow import sla
 from agentdesk.store.inbox import TABS, InboxFilter
 from agentdesk.sync.engine import Changes, SyncEngine, SyncStatus
 from agentdesk.ui import actions
@@ -52,14 +54,16 @@ from agentdesk.ui.widgets.composer import Composer
 from agentdesk.ui.widgets.header import HeaderBar
 from agentdesk.ui.widgets.inbox_list import InboxList
 from agentdesk.ui.widgets.sidebar import Sidebar
+from agentdesk.ui.widgets.followup_list import FollowupList
 from agentdesk.ui.widgets.thread_view import ThreadView
+from agentdesk.ui.workflows import WorkflowMixin
 
 PAGE = 50
 THREAD_PAGE = 50
 STATUS_CYCLE: tuple[str | None, ...] = (*CONVERSATION_STATUSES, None)
 
 
-class AgentDeskApp(App[int]):
+class AgentDeskApp(WorkflowMixin, App[int]):
     CSS_PATH = "agentdesk.tcss"
     TITLE = "agentdesk"
     BINDINGS = actions.bindings("app")
@@ -74,8 +78,11 @@ class AgentDeskApp(App[int]):
         clock: Clock | None = None,
         read_only: bool = False,
         sync: SyncEngine | None = None,
+        background_rules: bool = True,
     ) -> None:
         super().__init__()
+        #: Alerts, auto-greetings and due follow-ups on a timer (tests step them by hand).
+        self.background_rules = background_rules
         self.sync = sync
         self.store = store
         self.settings = settings
@@ -94,6 +101,7 @@ class AgentDeskApp(App[int]):
         self.started = time.perf_counter()
         self.first_paint_ms: float | None = None
         actions.localize(self._bindings, self.t)
+        self.init_workflows()
 
     # -- layout --------------------------------------------------------------------
 
@@ -107,16 +115,21 @@ class AgentDeskApp(App[int]):
                     Tab(t("tab.mine"), id="tab-mine"),
                     Tab(t("tab.unassigned"), id="tab-unassigned"),
                     Tab(t("tab.all"), id="tab-all"),
+                    Tab(t("tab.followups"), id="tab-followups"),
                     id="inbox-tabs",
                 )
                 yield Static(id="inbox-filter")
                 yield InboxList(now=now, timers=self.settings.timers, t=t, id="inbox")
+                yield FollowupList(now=now, t=t, id="followups")
+                yield Static(t("followups.hint"), id="followups-hint")
             with Vertical(id="thread-pane"):
                 yield Static(id="thread-title")
+                yield Static(id="handoff-banner")
                 yield ThreadView(now=now, t=t, id="thread")
                 yield Static(id="suggestions")
                 yield Composer(t=t, id="composer")
             yield Sidebar(now=now, t=t, id="sidebar")
+        yield Static(id="myday")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -128,10 +141,15 @@ class AgentDeskApp(App[int]):
         self._render_thread_title()
         self.load_identity()
         self.query_one("#suggestions").display = False
+        self.query_one(FollowupList).display = False
+        self.query_one("#followups-hint").display = False
+        self.query_one("#handoff-banner").display = False
+        self.start_workflows()
         if not self.read_only:
             self.load_replies()
         self.set_interval(1.0, self._tick)
         self._inbox_dirty = False
+        self._triage_dirty = False
         self._thread_reads = 0  # generations of thread re-reads asked for …
         self._thread_shown = 0  # … and the newest one applied
         self.set_interval(0.3, self._flush_inbox_refresh)
@@ -166,13 +184,17 @@ class AgentDeskApp(App[int]):
     @work(thread=True, exclusive=True, group="identity", exit_on_error=False)
     def load_identity(self) -> None:
         def read(conn):
-            agents = dict(conn.execute("SELECT id, name FROM agents").fetchall())
-            return agents, writes.get_meta(conn, "me"), writes.get_meta(conn, "shop_name")
+            rows = conn.execute("SELECT id, name, groups, online, role FROM agents ORDER BY id").fetchall()
+            return rows, writes.get_meta(conn, "me"), writes.get_meta(conn, "shop_name")
 
-        agents, me, shop = self.store.read(read)
-        self.call_from_thread(self._identity_loaded, agents, me, shop)
+        rows, me, shop = self.store.read(read)
+        self.call_from_thread(self._identity_loaded, rows, me, shop)
 
-    def _identity_loaded(self, agents: dict[str, str], me: str, shop: str) -> None:
+    def _identity_loaded(self, rows: list[tuple], me: str, shop: str) -> None:
+        import json
+
+        self.agents = [(r[0], r[1], tuple(json.loads(r[2] or "[]")), bool(r[3]), r[4]) for r in rows]
+        agents = {r[0]: r[1] for r in rows}
         self.agent_names = agents
         self.me = me or None
         self.me_name = agents.get(me, me or self.settings.agent.name)
@@ -183,8 +205,11 @@ class AgentDeskApp(App[int]):
         if self.sync is None:
             header.connection = "demo" if self.demo else "offline"
         self.query_one(InboxList).agent_names = agents
-        self.filter = InboxFilter(tab=self.filter.tab, status=self.filter.status, me=self.me)
+        self.filter = self.inbox_filter()
         self.reload_inbox()
+        self.load_my_day()
+        if not self.read_only and self.me:
+            self.run_triage()
 
     @work(thread=True, exclusive=True, group="inbox", exit_on_error=False)
     def reload_inbox(
@@ -211,7 +236,7 @@ class AgentDeskApp(App[int]):
         self.post_message(InboxLoaded(f, rows[:PAGE], more_before, more_after, None, keep, open_kept))
         # Tab counts cost a range count each (tens of ms at 100k): after the rows are shown.
         counts = self.store.read(
-            lambda conn: {tab: inbox.count(conn, InboxFilter(tab=tab, status=f.status, me=f.me)) for tab in TABS}
+            lambda conn: {tab: inbox.count(conn, replace(f, tab=tab)) for tab in TABS}
         )
         self.post_message(TabCounts(f, counts))
 
@@ -231,10 +256,11 @@ class AgentDeskApp(App[int]):
             return msgs, writes.get_draft(conn, row.id), card
 
         msgs, draft, card = self.store.read(read)
+        handoff = self.store.read(thread.latest_handoff, row.id)
         if row.unread and not self.read_only:
             self.store.write(writes.mark_read, row.id)
         has_older = len(msgs) > THREAD_PAGE
-        self.post_message(ConversationLoaded(row, msgs[-THREAD_PAGE:], has_older, draft, card))
+        self.post_message(ConversationLoaded(row, msgs[-THREAD_PAGE:], has_older, draft, card, handoff))
 
     @work(thread=True, group="older", exit_on_error=False)
     def load_older(self, conversation_id: str, before: tuple) -> None:
@@ -244,7 +270,8 @@ class AgentDeskApp(App[int]):
 
     @work(thread=True, exclusive=True, group="longest", exit_on_error=False)
     def find_longest_waiting(self) -> None:
-        f = InboxFilter(tab=self.filter.tab, status="open", me=self.me)
+        tab = self.filter.tab if self.filter.tab in TABS else "mine"
+        f = self.inbox_filter(tab=tab, status="open")
         row = self.store.read(inbox.longest_waiting, f)
         if row is None and f.tab != "all":  # nobody waits in this tab: look everywhere
             row = self.store.read(inbox.longest_waiting, InboxFilter(tab="all", status="open", me=self.me))
@@ -276,12 +303,12 @@ class AgentDeskApp(App[int]):
         self.store.write(writes.save_draft, conversation_id, text, self.clock.now())
 
     @work(thread=True, group="write", exit_on_error=False)
-    def store_reply(self, conversation_id: str, text: str, after: tuple | None) -> None:
+    def store_reply(self, conversation_id: str, text: str, after: tuple | None, kind: str = "reply") -> None:
         """Queue the reply in the outbox (shown at once as pending); the sync engine
         delivers it, now or whenever the shop is reachable again."""
         now = self.clock.now()
         try:
-            self.store.write(outbox.send_message, conversation_id, text, now, agent_id=self.me)
+            self.store.write(outbox.send_message, conversation_id, text, now, agent_id=self.me, kind=kind)
         except Exception as exc:  # keep what the agent typed
             self.post_message(SendFailed(conversation_id, text, str(exc)))
             return
@@ -365,6 +392,7 @@ class AgentDeskApp(App[int]):
         composer.flush_draft()
         self.current = row
         self.card = None
+        self.query_one("#handoff-banner").display = False
         self._update_suggestions()
         self.query_one(InboxList).opened_id = row.id
         self.query_one(InboxList).refresh()
@@ -384,6 +412,7 @@ class AgentDeskApp(App[int]):
         self.query_one(Composer).load_draft(event.row.id, event.draft)
         self.query_one(Sidebar).show(event.card, event.row.id)
         self.card = event.card
+        self._show_handoff(event.handoff)
         self._update_suggestions()
         if event.row.unread:
             self._refresh_inbox()
@@ -406,7 +435,7 @@ class AgentDeskApp(App[int]):
         view = self.query_one(ThreadView)
         last = view.messages[-1].key if view.conversation_id == event.conversation_id and view.messages else None
         self.query_one(Composer).begin(event.conversation_id)
-        self.store_reply(event.conversation_id, event.text.strip(), last)
+        self.store_reply(event.conversation_id, event.text.strip(), last, event.kind)
 
     @on(MessageStored)
     def _message_stored(self, event: MessageStored) -> None:
@@ -438,6 +467,10 @@ class AgentDeskApp(App[int]):
             self.load_replies()
         if changes.conversations:
             self._inbox_dirty = True  # coalesced: at most one inbox re-read per 0.3 s
+        if changes.threads and not self.read_only and self.me:
+            self._triage_dirty = True  # coalesced like the inbox: one pass per 0.3 s
+        if getattr(changes, "followups", False):
+            self.load_followups()
         current = self.current
         if current is not None:
             if current.id in changes.threads:
@@ -454,6 +487,9 @@ class AgentDeskApp(App[int]):
             self.notify(failure, severity="error", timeout=8)
 
     def _flush_inbox_refresh(self) -> None:
+        if self._triage_dirty and self._main_screen_up():
+            self._triage_dirty = False
+            self.run_triage()
         if self._inbox_dirty and self._main_screen_up():
             self._inbox_dirty = False
             self._refresh_inbox()
@@ -528,7 +564,12 @@ class AgentDeskApp(App[int]):
         bar = self.query_one("#suggestions", Static)
         composer = self.query_one(Composer)
         context = self._reply_context()
-        if self.replies is None or self.current is None or not context.last_message or self.read_only:
+        row = self.current
+        now = self.clock.now()
+        apology = bool(row and row.waiting_since is not None and not self.read_only
+                       and sla.needs_apology(row.waiting_since, now, self.settings.timers))
+        composer.offer_apology(self.settings.replies.apology if apology else "")
+        if self.replies is None or row is None or not context.last_message or self.read_only:
             composer.suggestions = []
             bar.display = False
             return
@@ -593,8 +634,19 @@ class AgentDeskApp(App[int]):
     @on(Tabs.TabActivated)
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
         tab = (event.tab.id or "tab-mine").removeprefix("tab-")
+        showing_followups = tab == "followups"
+        self.query_one(InboxList).display = not showing_followups
+        self.query_one("#inbox-filter").display = not showing_followups
+        self.query_one(FollowupList).display = showing_followups
+        self.query_one("#followups-hint").display = showing_followups
+        if showing_followups:
+            self.query_one(FollowupList).focus()
+            self.load_followups()
+            return
+        if self.focused is self.query_one(FollowupList):
+            self.query_one(InboxList).focus()
         if tab != self.filter.tab:
-            self.filter = InboxFilter(tab=tab, status=self.filter.status, me=self.me)
+            self.filter = self.inbox_filter(tab=tab)
             self.reload_inbox()
 
     @on(Worker.StateChanged)
@@ -605,7 +657,10 @@ class AgentDeskApp(App[int]):
     def _refresh_inbox(self) -> None:
         """Re-read the visible window in place (keeping cursor and scroll)."""
         lst = self.query_one(InboxList)
-        anchor = lst.rows[lst.top].key if lst.rows else None
+        # At the very top, stay at the top: rows that now sort first (a customer who
+        # just started waiting, a fresh sync) must appear, not hide above the anchor.
+        at_top = lst.top == 0 and not lst.more_before
+        anchor = lst.rows[lst.top].key if lst.rows and not at_top else None
         keep = lst.highlighted.id if lst.highlighted else None
         self.reload_inbox(keep=keep, anchor=anchor)
 
@@ -617,7 +672,7 @@ class AgentDeskApp(App[int]):
     def action_cycle_status(self) -> None:
         index = STATUS_CYCLE.index(self.filter.status)
         status = STATUS_CYCLE[(index + 1) % len(STATUS_CYCLE)]
-        self.filter = InboxFilter(tab=self.filter.tab, status=status, me=self.me)
+        self.filter = self.inbox_filter(status=status)
         self._show_filter()
         self.reload_inbox()
 
@@ -648,12 +703,15 @@ class AgentDeskApp(App[int]):
             tab = "all" if row.assignee_id else "unassigned"
         if tab != self.filter.tab:
             self.query_one("#inbox-tabs", Tabs).active = f"tab-{tab}"
-        self.filter = InboxFilter(tab=tab, status="open", me=self.me)
+        self.filter = self.inbox_filter(tab=tab, status="open")
         self._show_filter()
         self.reload_inbox(keep=row.id, open_kept=True)
 
     def action_focus_inbox(self) -> None:
-        self.query_one(InboxList).focus()
+        if self.query_one(FollowupList).display:
+            self.query_one(FollowupList).focus()
+        else:
+            self.query_one(InboxList).focus()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -664,7 +722,9 @@ class AgentDeskApp(App[int]):
     def _show_filter(self) -> None:
         status = self.filter.status
         label = self.t(f"status.{status}") if status else self.t("status.any")
-        self.query_one("#inbox-filter", Static).update(f" {self.t('inbox.filter')}: {label}  (s)")
+        group = self.group_label()
+        self.query_one("#inbox-filter", Static).update(
+            f" {self.t('inbox.filter')}: {label} (s) · {self.t('inbox.group')}: {group} (g)")
 
     def _render_thread_title(self) -> None:
         title = self.query_one("#thread-title", Static)
@@ -675,7 +735,13 @@ class AgentDeskApp(App[int]):
         text = Text.assemble(" ", (one_line(row.customer_name, limit=60), "bold"))
         if row.vip_level:
             text.append(f" V{row.vip_level}", style="bold #ffd75f")
-        text.append(f"  {row.group}", style="grey66")
+        text.append(f"  {row.group}", style="bold #ff5f5f" if row.group == "客诉" else "grey66")
+        if row.complaint:
+            text.append(" " + self.t("inbox.complaint"), style="bold underline #ff5f5f")
+        if row.priority >= 2:
+            text.append(f" !{PRIORITY_NAMES.get(row.priority, '')}", style="bold #ff5f5f")
+        for tag in row.tags[:4]:
+            text.append(f" #{one_line(tag, limit=12)}", style="#87afd7")
         assignee = self.agent_names.get(row.assignee_id or "", self.t("inbox.unassigned"))
         text.append(f"  · {assignee}", style="grey58")
         if row.waiting_since is not None:
@@ -684,4 +750,24 @@ class AgentDeskApp(App[int]):
             style = "bold #ff5f5f" if waited >= timers.red_seconds else "#ffaf00" if waited >= timers.amber_seconds else "grey66"
             text.append("  " + self.t("thread.waiting", t=timefmt.duration(waited)), style=style)
         title.update(text)
+
+    def _show_handoff(self, handoff) -> None:
+        """The newest transfer line as a banner over the thread: who handed the customer
+        over, when, and their note, so nobody asks the customer to repeat themselves."""
+        banner = self.query_one("#handoff-banner", Static)
+        info = (handoff.meta or {}).get("handoff") if handoff is not None else None
+        if not info:
+            banner.display = False
+            return
+        who = one_line(str(info.get("from_name") or self.agent_names.get(info.get("from") or "", "?")), limit=20)
+        when = timefmt.clock(handoff.at, self.clock.now())
+        line = Text.assemble(("⇄ " + self.t("thread.handoff", who=who, when=when), "bold"))
+        target = info.get("to_agent_name") or info.get("to_group")
+        if target:
+            line.append("  " + self.t("thread.handoff_to_group", group=one_line(str(target), limit=20)))
+        note = one_line(str(info.get("note") or ""), limit=300)
+        if note:
+            line.append("\n" + note)
+        banner.update(line)
+        banner.display = True
 

@@ -37,6 +37,7 @@ class ConversationLoaded(Message):
     has_older: bool
     draft: str
     card: CustomerCard | None
+    handoff: ChatMessage | None = None  # the newest transfer line, for the banner
 
 
 @dataclass
@@ -100,3 +101,16 @@ class TabCounts(Message):
 class RepliesLoaded(Message):
     index: object  # agentdesk.quickreply.search.ReplyIndex
     problems: list[str]  # one line each, "file:line: what"
+
+
+@dataclass
+class MyDayLoaded(Message):
+    """The agent's own figures for today (workflow.metrics.MyDay)."""
+
+    day: object
+
+
+@dataclass
+class FollowupsLoaded(Message):
+    items: list
+    due: int  # how many are due now (the tab's count)

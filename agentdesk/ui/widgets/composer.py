@@ -8,8 +8,13 @@ Enter sends, Alt+Enter and Ctrl+J insert a newline. These keys are handled in th
 composer's own key handler, in order with the characters typed before them – not as
 priority bindings, which the app runs as soon as the key arrives, before the composer
 has inserted the characters still queued for it (a fast typist's last words would be
-cut off the reply). Their bindings stay declared for the footer and help. Typing posts a debounced
-:class:`DraftChanged` so the app can keep the draft in the cache.
+cut off the reply). Their bindings stay declared for the footer and help. The app's
+"ordered" actions (next conversation, transfer, resolve…) run the same way while the
+composer has focus. Typing posts a debounced :class:`DraftChanged` so the app can keep
+the draft in the cache.
+
+Two modes: *reply* (to the customer) and *note* (internal, Alt+N; Alt+M goes back). The
+mode shows in the border title and colour, and :class:`Submitted` carries it.
 """
 
 from __future__ import annotations
@@ -29,10 +34,11 @@ class Composer(TextArea):
     BINDINGS = actions.bindings("composer")
 
     class Submitted(Message):
-        def __init__(self, conversation_id: str, text: str) -> None:
+        def __init__(self, conversation_id: str, text: str, kind: str = "reply") -> None:
             super().__init__()
             self.conversation_id = conversation_id
             self.text = text
+            self.kind = kind  # reply | note
 
     class DraftChanged(Message):
         def __init__(self, conversation_id: str, text: str) -> None:
@@ -59,8 +65,13 @@ class Composer(TextArea):
         self.placeholder = t("composer.closed")
         actions.localize(self._bindings, t)
         self._own_keys = {key: items[0].action for key, items in self._bindings.key_to_bindings.items()}
+        self._own_keys.update(actions.ordered_keys())
         #: (reply id, filled text) for Alt+1..3, set by the app for the open conversation.
         self.suggestions: list[tuple[str, str]] = []
+        #: The apology prefix Alt+A puts in front, offered after a long wait ("" = none).
+        self.apology = ""
+        self.kind = "reply"
+        self.border_title = t("composer.reply_title")
 
     async def _on_key(self, event) -> None:
         """Our keys run here, after every character typed before them is in the text."""
@@ -78,9 +89,11 @@ class Composer(TextArea):
         """Switch to ``conversation_id`` at once (its draft arrives later, see
         :meth:`load_draft`), so the agent can start typing immediately."""
         self.flush_draft()
+        if conversation_id != self.conversation_id:
+            self.action_mode("reply")
         self.conversation_id = conversation_id
         self._set_text("")
-        self.placeholder = self._t("composer.placeholder")
+        self.placeholder = self._t("composer.note_placeholder" if self.kind == "note" else "composer.placeholder")
 
     def load_draft(self, conversation_id: str, draft: str) -> None:
         """The saved draft arrived. Whatever was typed since :meth:`begin` is kept
@@ -134,7 +147,36 @@ class Composer(TextArea):
         if self._debounce is not None:
             self._debounce.stop()
             self._debounce = None
-        self.post_message(self.Submitted(self.conversation_id, self.text))
+        self.post_message(self.Submitted(self.conversation_id, self.text, self.kind))
+
+    def offer_apology(self, text: str) -> None:
+        """A customer waited past the red line: Alt+A puts ``text`` in front (the
+        border title says so); "" withdraws the offer."""
+        self.apology = text
+        self._title()
+
+    def _title(self) -> None:
+        if self.kind == "note":
+            self.border_title = self._t("composer.note_title")
+        elif self.apology:
+            self.border_title = self._t("composer.reply_title") + " · " + self._t("composer.apology_hint")
+        else:
+            self.border_title = self._t("composer.reply_title")
+
+    def action_mode(self, kind: str) -> None:
+        """Reply to the customer, or write an internal note nobody outside sees."""
+        self.kind = kind
+        self.set_class(kind == "note", "-note")
+        self._title()
+        if self.conversation_id:
+            self.placeholder = self._t("composer.note_placeholder" if kind == "note" else "composer.placeholder")
+
+    def action_apology(self) -> None:
+        """Put the apology in front of what is typed (once)."""
+        if not self.apology or self.conversation_id is None or self.text.startswith(self.apology):
+            return
+        self.load_text(self.apology + self.text)
+        self.move_cursor(self.document.end)
 
     def action_newline(self) -> None:
         self.insert("\n")

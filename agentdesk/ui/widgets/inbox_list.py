@@ -47,6 +47,7 @@ class Palette:
     urgent: Style = Style(color="#ff5f5f", bold=True)
     status: Style = Style(color="#af87ff")
     marker: Style = Style(color="#5fd7ff", bold=True)
+    complaint: Style = Style(color="#ff5f5f", bold=True, reverse=False, underline=True)
 
 
 class InboxList(Widget, can_focus=True):
@@ -245,9 +246,10 @@ class InboxList(Widget, can_focus=True):
         right = self._clock_text(row)
         badge = Text(f" V{row.vip_level}", style=p.vip) if row.vip_level else Text("")
         urgent = Text("! ", style=p.urgent) if row.priority >= 2 else Text("")
-        room = width - 1 - cell_len(right.plain) - badge.cell_len - urgent.cell_len - 2
+        complaint = Text(" " + self._t("inbox.complaint"), style=p.complaint) if row.complaint else Text("")
+        room = width - 1 - cell_len(right.plain) - badge.cell_len - urgent.cell_len - complaint.cell_len - 2
         name = Text(fit(one_line(row.customer_name, limit=60), room), style=p.name)
-        left = Text.assemble(marker, urgent, name, badge)
+        left = Text.assemble(marker, urgent, name, badge, complaint)
         gap = max(1, width - left.cell_len - right.cell_len - 1)
         return Text.assemble(left, " " * gap, right, " ")
 
@@ -272,6 +274,8 @@ class InboxList(Widget, can_focus=True):
             return Text(timefmt.clock(row.last_message_at, now), style=self._palette.dim)
         waited = now - row.waiting_since
         label = timefmt.duration(waited)
+        if waited >= self._thresholds.late_seconds:
+            return Text(f" {self._t('inbox.late')} {label} ", style=self._palette.red)
         if waited >= self._thresholds.red_seconds:
             return Text(f" {label} ", style=self._palette.red)
         if waited >= self._thresholds.amber_seconds:

@@ -42,6 +42,7 @@ class Sidebar(VerticalScroll, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static(Text(self._t("sidebar.empty"), style="grey58"), id="profile", classes="section")
         yield Static(id="orders", classes="section")
+        yield Static(id="followups", classes="section")
         yield Static(id="history", classes="section")
         yield Static(id="notes", classes="section")
 
@@ -50,11 +51,14 @@ class Sidebar(VerticalScroll, can_focus=True):
         self.current_conversation = current_conversation
         if card is None:
             self.query_one("#profile", Static).update(Text(self._t("sidebar.empty"), style="grey58"))
-            for name in ("orders", "history", "notes"):
+            for name in ("orders", "followups", "history", "notes"):
                 self.query_one(f"#{name}", Static).update("")
             return
         self.query_one("#profile", Static).update(self._profile(card))
         self.query_one("#orders", Static).update(self._orders(card))
+        followups = self.query_one("#followups", Static)
+        followups.update(self._followups(card))
+        followups.display = bool(card.followups)
         self.query_one("#history", Static).update(self._history(card))
         self.query_one("#notes", Static).update(self._notes(card))
         self.scroll_home(animate=False)
@@ -80,6 +84,10 @@ class Sidebar(VerticalScroll, can_focus=True):
             rows.append((t("sidebar.tags"), " · ".join(one_line(x, limit=20) for x in c.tags)))
         for label, value in rows:
             lines.append(Text.assemble((f"{label}  ", "grey58"), value))
+        if card.complaints:  # the team sees at a glance who has complained before
+            lines.append(Text.assemble((f"{t('sidebar.complaints')}  ", "grey58"), (str(card.complaints), "bold #ff5f5f")))
+        if c.opt_out:
+            lines.append(Text(t("sidebar.opt_out"), style="#ff875f"))
         return Group(*lines)
 
     def _orders(self, card: CustomerCard) -> Group:
@@ -118,8 +126,26 @@ class Sidebar(VerticalScroll, can_focus=True):
                     (one_line(o.tracking_no or ""), "underline"),
                 )
             )
+        if o.refund:
+            amount = o.refund.get("amount", o.amount)
+            reason = one_line(str(o.refund.get("reason", "")), limit=60)
+            lines.append(Text(self._t("sidebar.refund", amount=f"{float(amount or 0):,.2f}", reason=reason), style="#ff875f"))
+        for remark in o.remarks[-3:]:
+            body = one_line(str(remark.get("body", "")), limit=200)
+            lines.append(Text.assemble((self._t("sidebar.remark") + " ", "grey58"), fit(body, width - 6)))
         lines.append(Text(""))
         return lines
+
+    def _followups(self, card: CustomerCard) -> Group:
+        now = self._now()
+        parts: list = [self._heading("sidebar.followups")]
+        for f in card.followups:
+            when = timefmt.clock(f.due_at, now)
+            style = "bold #ffaf00" if f.due_at <= now else "grey58"
+            parts.append(Text.assemble(("⏲ " + when, style), ("  " + one_line(f.order_id or ""), "grey66")))
+            if f.note:
+                parts.append(Padding(Text(one_line(f.note, limit=200)), (0, 0, 0, 2)))
+        return Group(*parts)
 
     def _history(self, card: CustomerCard) -> Group:
         t = self._t

@@ -44,6 +44,7 @@ class ThreadView(ScrollView, can_focus=True):
     def __init__(self, *, now: Callable[[], float], t: Catalog, customer_name: str = "", id: str | None = None) -> None:
         super().__init__(id=id)
         self._now = now
+        self._following = True  # sitting on the newest message (kept across resizes)
         self._t = t
         self.conversation_id: str | None = None
         self.customer_name = customer_name
@@ -56,6 +57,7 @@ class ThreadView(ScrollView, can_focus=True):
     # -- data in -----------------------------------------------------------------
 
     def show(self, conversation_id: str, customer_name: str, messages: list[Message], has_older: bool) -> None:
+        self._following = True
         self.conversation_id = conversation_id
         self.customer_name = customer_name
         self.messages = list(messages)
@@ -105,7 +107,7 @@ class ThreadView(ScrollView, can_focus=True):
         at the bottom it follows new messages, elsewhere it stays put."""
         if conversation_id != self.conversation_id:
             return
-        at_bottom = self.scroll_offset.y >= self.max_scroll_y - 1
+        at_bottom = self._following
         y = self.scroll_offset.y
         self.messages = list(messages)
         if has_older is not None:
@@ -113,6 +115,7 @@ class ThreadView(ScrollView, can_focus=True):
         self._layout(force=True)
         if at_bottom:
             self.scroll_end(animate=False, immediate=True, force=True)
+            self._following = True
         else:
             self.scroll_to(y=y, animate=False, immediate=True, force=True)
 
@@ -121,16 +124,21 @@ class ThreadView(ScrollView, can_focus=True):
             return
         known = {m.id for m in self.messages}
         fresh = [m for m in messages if m.id not in known]
-        at_bottom = self.scroll_offset.y >= self.max_scroll_y - 1
+        at_bottom = self._following
         self.messages.extend(fresh)
         self._layout(force=True)
         if at_bottom:
-            self.scroll_end(animate=False, immediate=True)
+            self.scroll_end(animate=False, immediate=True, force=True)
 
     # -- layout ------------------------------------------------------------------
 
     def on_resize(self) -> None:
+        # A pane growing or shrinking (the suggestion bar, a banner, the status line)
+        # must not unstick a reader who was following the newest messages.
+        follow = self._following
         self._layout()
+        if follow:
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True, force=True)
 
     def _layout(self, force: bool = False) -> None:
         width = self.scrollable_content_region.width or self.size.width
@@ -164,6 +172,8 @@ class ThreadView(ScrollView, can_focus=True):
             title = Text.assemble((one_line(self.customer_name, limit=40), "bold"), ("  " + when, "grey58"))
         elif m.sender == "agent":
             title = Text.assemble((m.author or self._t("thread.you"), "bold"), ("  " + when, "grey58"))
+            if m.auto:
+                title.append("  " + self._t("thread.auto"), style="italic #87afd7")
         elif m.sender == "note":
             title = Text.assemble(("📝 " + self._t("thread.note"), "bold #ffd75f"), ("  " + (m.author or "") + " · " + when, "grey58"))
         else:  # bot
@@ -202,6 +212,7 @@ class ThreadView(ScrollView, can_focus=True):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
+        self._following = new >= self.max_scroll_y - 1
         self._check_older()
 
 
