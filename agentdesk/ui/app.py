@@ -176,6 +176,8 @@ class AgentDeskApp(WorkflowMixin, App[int]):
 
     def _tick(self) -> None:
         """Wait timers are computed at draw time; redraw the lines that show them."""
+        if not self._main_screen_up():  # a worker's answer can land while the app shuts down
+            return
         self.query_one(InboxList).refresh()
         self._render_thread_title()
 
@@ -191,6 +193,8 @@ class AgentDeskApp(WorkflowMixin, App[int]):
         self.call_from_thread(self._identity_loaded, rows, me, shop)
 
     def _identity_loaded(self, rows: list[tuple], me: str, shop: str) -> None:
+        if not self._main_screen_up():  # a worker's answer can land while the app shuts down
+            return
         import json
 
         self.agents = [(r[0], r[1], tuple(json.loads(r[2] or "[]")), bool(r[3]), r[4]) for r in rows]
@@ -354,6 +358,8 @@ class AgentDeskApp(WorkflowMixin, App[int]):
 
     @on(InboxLoaded)
     def _inbox_loaded(self, event: InboxLoaded) -> None:
+        if not self._main_screen_up():  # a worker's answer can land while the app shuts down
+            return
         if event.filter != self.filter:
             return  # a stale answer for a filter the agent already left
         lst = self.query_one(InboxList)
@@ -370,12 +376,16 @@ class AgentDeskApp(WorkflowMixin, App[int]):
 
     @on(TabCounts)
     def _tab_counts(self, event: TabCounts) -> None:
+        if not self._main_screen_up():  # a worker's answer can land while the app shuts down
+            return
         if event.filter == self.filter:
             for tab in TABS:
                 self.query_one(f"#tab-{tab}", Tab).label = f"{self.t('tab.' + tab)} {event.counts[tab]}"
 
     @on(InboxPage)
     def _inbox_page(self, event: InboxPage) -> None:
+        if not self._main_screen_up():  # a worker's answer can land while the app shuts down
+            return
         if event.filter == self.filter:
             self.query_one(InboxList).add_rows(event.direction, event.rows, event.more)
 
@@ -406,6 +416,8 @@ class AgentDeskApp(WorkflowMixin, App[int]):
 
     @on(ConversationLoaded)
     def _conversation_loaded(self, event: ConversationLoaded) -> None:
+        if not self._main_screen_up():  # a worker's answer can land while the app shuts down
+            return
         if self.current is None or event.row.id != self.current.id:
             return
         self.query_one(ThreadView).show(event.row.id, event.row.customer_name, event.messages, event.has_older)
@@ -439,6 +451,8 @@ class AgentDeskApp(WorkflowMixin, App[int]):
 
     @on(MessageStored)
     def _message_stored(self, event: MessageStored) -> None:
+        if not self._main_screen_up():  # a worker's answer can land while the app shuts down
+            return
         view = self.query_one(ThreadView)
         view.append(event.conversation_id, event.messages)  # shown at once …
         if view.conversation_id == event.conversation_id and view.messages:
@@ -520,6 +534,8 @@ class AgentDeskApp(WorkflowMixin, App[int]):
 
     @on(CardLoaded)
     def _card_loaded(self, event: CardLoaded) -> None:
+        if not self._main_screen_up():  # a worker's answer can land while the app shuts down
+            return
         if self.current is not None and self.current.id == event.conversation_id:
             self.query_one(Sidebar).show(event.card, event.conversation_id)
             self.card = event.card

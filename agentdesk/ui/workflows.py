@@ -106,6 +106,8 @@ class WorkflowMixin:
         self.post_message(MyDayLoaded(day))
 
     def on_my_day_loaded(self, event: MyDayLoaded) -> None:
+        if not self._main_screen_up():
+            return
         d = event.day
         t = self.t
         timers = self.settings.timers
@@ -144,6 +146,8 @@ class WorkflowMixin:
             self.call_from_thread(self._alert, [names[i] for i in fresh], now)
 
     def _alert(self, rows: list[InboxRow], now: float) -> None:
+        if not self._main_screen_up():
+            return
         self.bell()
         for row in rows[:3]:
             waited = timefmt.duration(now - (row.waiting_since or now))
@@ -168,6 +172,8 @@ class WorkflowMixin:
             self.call_from_thread(self._greeted, due)
 
     def _greeted(self, due: list[str]) -> None:
+        if not self._main_screen_up():
+            return
         self.notify(self.t("notify.greeted", n=len(due)), timeout=4)
         self._refresh_inbox()
         if self.current is not None and self.current.id in due:
@@ -202,6 +208,8 @@ class WorkflowMixin:
         self.call_from_thread(self._complaints, self.store.read(read))
 
     def _complaints(self, found: list[tuple[InboxRow, tuple[str, ...]]]) -> None:
+        if not self._main_screen_up():
+            return
         for row, words in found:
             self.notify(
                 self.t("notify.complaint", name=one_line(row.customer_name, limit=30), words=" ".join(words[:3])),
@@ -224,6 +232,8 @@ class WorkflowMixin:
         self.call_from_thread(self._patched, row, notice, then_next)
 
     def _patched(self, row: InboxRow, notice: str, then_next: bool) -> None:
+        if not self._main_screen_up():
+            return
         self.notify(notice, timeout=4)
         self._refresh_inbox()
         self.load_my_day()
