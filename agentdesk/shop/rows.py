@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from agentdesk.timefmt import rfc3339
 from agentdesk.shop.problems import invalid
+from agentdesk.timefmt import rfc3339
 
 AGENT = "id, name, role, groups, status, read_only"
 CONVERSATION = ("id, customer_id, grp, status, snoozed_until, assignee_id, priority, tags, order_id, stage, "

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from agentdesk.timefmt import rfc3339
 from agentdesk.models import FOLLOWUP_STATUSES, Followup
 from agentdesk.store import outbox, rows
+from agentdesk.timefmt import rfc3339
 
 _SELECT = f"SELECT {rows.FOLLOWUP_COLUMNS} FROM followups f LEFT JOIN customers cu ON cu.id = f.customer_id"
 

@@ -97,3 +97,11 @@ def longest_waiting(conn: sqlite3.Connection, f: InboxFilter) -> InboxRow | None
     """The customer who has waited longest among those ``f`` shows (None if nobody waits)."""
     rows = first_page(conn, f, limit=1)
     return rows[0] if rows and rows[0].waiting_since is not None else None
+
+
+def latest_for_customer(conn: sqlite3.Connection, customer_id: str) -> InboxRow | None:
+    """The customer's most recent conversation (uses ix_conversations_customer)."""
+    r = conn.execute(
+        "SELECT id FROM conversations WHERE customer_id = ? ORDER BY last_message_at DESC LIMIT 1", [customer_id]
+    ).fetchone()
+    return get(conn, r[0]) if r else None

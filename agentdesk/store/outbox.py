@@ -185,6 +185,9 @@ def fail(conn: sqlite3.Connection, client_id: str, error: str) -> None:
         [error, client_id],
     )
     conn.execute("UPDATE messages SET state = 'failed', error = ? WHERE client_id = ?", [error, client_id])
+    # A follow-up the shop refused was never created: its local row would otherwise wait
+    # for a server id forever (a refused message stays, marked failed, to retry).
+    conn.execute("DELETE FROM followups WHERE client_id = ? AND server_id IS NULL", [client_id])
 
 
 def retry(conn: sqlite3.Connection, client_id: str, now: float) -> bool:

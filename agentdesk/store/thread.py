@@ -61,3 +61,13 @@ def latest_handoff(conn: sqlite3.Connection, conversation_id: str) -> Message | 
         "ORDER BY m.at DESC, m.id DESC LIMIT 1"
     r = conn.execute(sql, [conversation_id]).fetchone()
     return message(r) if r else None
+
+
+def last_customer_text(conn: sqlite3.Connection, conversation_id: str) -> str:
+    """What the customer said last ("" if nothing yet)."""
+    r = conn.execute(
+        "SELECT body FROM messages WHERE conversation_id = ? AND sender = 'customer' "
+        "ORDER BY at DESC, id DESC LIMIT 1",
+        [conversation_id],
+    ).fetchone()
+    return r[0] if r else ""

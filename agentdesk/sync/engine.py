@@ -319,12 +319,7 @@ class SyncEngine:
         else:  # a failed row is not sent again unless the agent asks
             error = f"{exc.status} {exc.code}: {exc.detail}"
 
-            def refuse(conn):
-                outbox.fail(conn, item.id, error)
-                if item.kind == "followup":  # never created: its local row would wait for a server id forever
-                    conn.execute("DELETE FROM followups WHERE client_id = ? AND server_id IS NULL", [item.id])
-
-            self.store.write(refuse)
+            self.store.write(outbox.fail, item.id, error)
             changes.failures.append(error)
             changes.followups = changes.followups or item.kind == "followup"
         if item.conversation_id and exc.code in ("owned_by_other", "stale_version"):

@@ -6,8 +6,8 @@ import json
 import sqlite3
 from collections.abc import Iterator
 
-from agentdesk.timefmt import rfc3339
 from agentdesk.models import PRIORITY_NAMES
+from agentdesk.timefmt import rfc3339
 
 
 def conversations(conn: sqlite3.Connection, page: int = 500) -> Iterator[dict]:

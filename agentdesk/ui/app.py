@@ -22,12 +22,12 @@ from agentdesk import timefmt
 from agentdesk.clock import Clock
 from agentdesk.config import Settings
 from agentdesk.i18n import Catalog
-from agentdesk.models import CONVERSATION_STATUSES, PRIORITY_NAMES, CustomerCard, InboxRow
+from agentdesk.models import CONVERSATION_STATUSES, PRIORITY_NAMES, Agent, CustomerCard, InboxRow
 from agentdesk.quickreply import loader
 from agentdesk.quickreply.search import Context, ReplyIndex
 from agentdesk.quickreply.variables import context_values, fill
 from agentdesk.safetext import one_line
-from agentdesk.store import CacheError, Store, customers, inbox, outbox, quickreplies, thread, writes
+from agentdesk.store import CacheError, Store, agents, customers, inbox, outbox, quickreplies, thread, writes
 from agentdesk.workflow import sla
 from agentdesk.store.inbox import TABS, InboxFilter
 from agentdesk.sync.engine import Changes, SyncEngine, SyncStatus
@@ -186,29 +186,26 @@ class AgentDeskApp(WorkflowMixin, App[int]):
     @work(thread=True, exclusive=True, group="identity", exit_on_error=False)
     def load_identity(self) -> None:
         def read(conn):
-            rows = conn.execute("SELECT id, name, groups, online, role FROM agents ORDER BY id").fetchall()
-            return rows, writes.get_meta(conn, "me"), writes.get_meta(conn, "shop_name")
+            return agents.all_agents(conn), writes.get_meta(conn, "me"), writes.get_meta(conn, "shop_name")
 
-        rows, me, shop = self.store.read(read)
-        self.call_from_thread(self._identity_loaded, rows, me, shop)
+        everyone, me, shop = self.store.read(read)
+        self.call_from_thread(self._identity_loaded, everyone, me, shop)
 
-    def _identity_loaded(self, rows: list[tuple], me: str, shop: str) -> None:
+    def _identity_loaded(self, everyone: list[Agent], me: str, shop: str) -> None:
         if not self._main_screen_up():  # a worker's answer can land while the app shuts down
             return
-        import json
-
-        self.agents = [(r[0], r[1], tuple(json.loads(r[2] or "[]")), bool(r[3]), r[4]) for r in rows]
-        agents = {r[0]: r[1] for r in rows}
-        self.agent_names = agents
+        self.agents = everyone
+        names = {a.id: a.name for a in everyone}
+        self.agent_names = names
         self.me = me or None
-        self.me_name = agents.get(me, me or self.settings.agent.name)
+        self.me_name = names.get(me, me or self.settings.agent.name)
         header = self.query_one(HeaderBar)
         header.shop = shop
         self.shop_name = shop or ""
         header.agent = self.me_name
         if self.sync is None:
             header.connection = "demo" if self.demo else "offline"
-        self.query_one(InboxList).agent_names = agents
+        self.query_one(InboxList).agent_names = names
         self.filter = self.inbox_filter()
         self.reload_inbox()
         self.load_my_day()
@@ -274,8 +271,7 @@ class AgentDeskApp(WorkflowMixin, App[int]):
 
     @work(thread=True, exclusive=True, group="longest", exit_on_error=False)
     def find_longest_waiting(self) -> None:
-        tab = self.filter.tab if self.filter.tab in TABS else "mine"
-        f = self.inbox_filter(tab=tab, status="open")
+        f = self.inbox_filter(status="open")
         row = self.store.read(inbox.longest_waiting, f)
         if row is None and f.tab != "all":  # nobody waits in this tab: look everywhere
             row = self.store.read(inbox.longest_waiting, InboxFilter(tab="all", status="open", me=self.me))
@@ -483,7 +479,7 @@ class AgentDeskApp(WorkflowMixin, App[int]):
             self._inbox_dirty = True  # coalesced: at most one inbox re-read per 0.3 s
         if changes.threads and not self.read_only and self.me:
             self._triage_dirty = True  # coalesced like the inbox: one pass per 0.3 s
-        if getattr(changes, "followups", False):
+        if changes.followups:
             self.load_followups()
         current = self.current
         if current is not None:

@@ -18,9 +18,9 @@ from rich.text import Text
 from textual import work
 
 from agentdesk import timefmt
-from agentdesk.models import GROUPS, PRIORITY_NAMES, Followup, InboxRow
+from agentdesk.models import GROUPS, PRIORITY_NAMES, Agent, Followup, InboxRow
 from agentdesk.safetext import one_line
-from agentdesk.store import followups, inbox, notes, orders
+from agentdesk.store import followups, inbox, notes, orders, thread
 from agentdesk.store.inbox import InboxFilter
 from agentdesk.ui.messages import FollowupsLoaded, MyDayLoaded
 from agentdesk.ui.screens.choice import ChoiceScreen
@@ -30,6 +30,7 @@ from agentdesk.ui.screens.handoff import Handoff, HandoffScreen
 from agentdesk.ui.screens.outreach import OutreachRequest, OutreachScreen
 from agentdesk.ui.screens.snooze import SnoozeChoice, SnoozeScreen
 from agentdesk.ui.screens.tags import TagsAndPriority, TagsScreen
+from agentdesk.ui.widgets.composer import Composer
 from agentdesk.ui.widgets.followup_list import FollowupList
 from agentdesk.workflow import greeting, lifecycle, metrics, outreach, sla, snooze, triage
 from agentdesk.workflow.rules import Rules
@@ -59,10 +60,8 @@ class WorkflowMixin:
         """State, set in ``__init__`` (before anything is composed)."""
         self.rules = Rules.from_settings(self.settings)
         self.alerts = sla.AlertTracker()
-        #: (id, name, groups, online, role) of every agent, from the shop.
-        self.agents: list[tuple[str, str, tuple[str, ...], bool, str]] = []
+        self.agents: list[Agent] = []  # every agent of the shop, with groups and presence
         self.group_choice: str | None = None
-        self.followups_due = 0
 
     def start_workflows(self) -> None:
         self.set_interval(MYDAY_EVERY, self.load_my_day)
@@ -86,7 +85,7 @@ class WorkflowMixin:
             self.sync.kick()
 
     def _my_groups(self) -> tuple[str, ...]:
-        return next((a[2] for a in self.agents if a[0] == self.me), ())
+        return next((a.groups for a in self.agents if a.id == self.me), ())
 
     def inbox_filter(self, **changes) -> InboxFilter:
         """The current filter with ``changes``, the group choice applied."""
@@ -197,12 +196,8 @@ class WorkflowMixin:
         def read(conn):
             found = []
             for cid in result.flagged[:3]:
-                row = inbox.get(conn, cid)
-                last = conn.execute(
-                    "SELECT body FROM messages WHERE conversation_id = ? AND sender = 'customer' "
-                    "ORDER BY at DESC, id DESC LIMIT 1", [cid]).fetchone()
-                if row is not None:
-                    found.append((row, self.rules.complaint_signals(last[0] if last else "")))
+                if (row := inbox.get(conn, cid)) is not None:
+                    found.append((row, self.rules.complaint_signals(thread.last_customer_text(conn, cid))))
             return found
 
         self.call_from_thread(self._complaints, self.store.read(read))
@@ -296,7 +291,7 @@ class WorkflowMixin:
         if not self._can_write():
             return
         row = self.current
-        agents = [(a[0], a[1], a[2], a[3]) for a in self.agents if a[4] == "agent"]
+        agents = [(a.id, a.name, a.groups, a.online) for a in self.agents if a.role == "agent"]
 
         def done(result: Handoff | None) -> None:
             if result is not None:
@@ -389,9 +384,7 @@ class WorkflowMixin:
     def on_followups_loaded(self, event: FollowupsLoaded) -> None:
         if not self._main_screen_up():
             return
-        self.query_one(FollowupList).show(event.items)
-        if event.due != self.followups_due:
-            self.followups_due = event.due
+        self.query_one(FollowupList).show(event.items, event.due)
         label = self.t("tab.followups") + (f" {event.due}" if event.due else "")
         self.query_one("#tab-followups").label = label
 
@@ -417,10 +410,7 @@ class WorkflowMixin:
         def read(conn):
             if f.conversation_id and (row := inbox.get(conn, f.conversation_id)):
                 return row
-            r = conn.execute(
-                "SELECT id FROM conversations WHERE customer_id = ? ORDER BY last_message_at DESC LIMIT 1",
-                [f.customer_id]).fetchone()
-            return inbox.get(conn, r[0]) if r else None
+            return inbox.latest_for_customer(conn, f.customer_id)
 
         row = self.store.read(read)
         self.call_from_thread(self._open_followup, f, row)
@@ -436,8 +426,6 @@ class WorkflowMixin:
             self.call_after_refresh(self._suggest_text, row.id, text)
 
     def _suggest_text(self, conversation_id: str, text: str) -> None:
-        from agentdesk.ui.widgets.composer import Composer
-
         composer = self.query_one(Composer)
         if composer.conversation_id == conversation_id and not composer.text.strip():
             composer.load_text(text)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from agentdesk.timefmt import rfc3339
 from agentdesk.models import CONVERSATION_STATUSES, GROUPS, PRIORITIES
 from agentdesk.store import outbox, writes
+from agentdesk.timefmt import rfc3339
 
 
 def patch(

@@ -14,12 +14,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from agentdesk.i18n import Catalog
 from agentdesk.safetext import clean, one_line
+from agentdesk.ui.screens.workflow_box import WorkflowBox
 
 
 @dataclass(frozen=True)
@@ -54,11 +54,9 @@ class ConfirmScreen(ModalScreen[Confirmed | None]):
         self.danger = danger
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="confirm-box", classes="workflow-box") as box:
-            box.can_focus = False  # scrolls when the terminal is short; Tab skips it
+        keys = self.t("confirm.keys" if self.field_label is None else "confirm.keys_field")
+        with WorkflowBox(id="confirm-box", keys=keys) as box:
             box.set_class(self.danger, "-danger")
-            # Keys on the border stay visible however small the terminal is.
-            box.border_subtitle = self.t("confirm.keys" if self.field_label is None else "confirm.keys_field")
             yield Static(Text(one_line(self.title_text), style="bold red" if self.danger else "bold"), id="confirm-title")
             yield Static(self._body(), id="confirm-lines")
             if self.field_label is not None:

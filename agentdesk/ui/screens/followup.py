@@ -14,12 +14,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from agentdesk.i18n import Catalog
+from agentdesk.ui.screens.workflow_box import WorkflowBox
 from agentdesk.safetext import fit, one_line, pad
 from agentdesk.ui.screens.snooze import when_text
 
@@ -82,10 +82,7 @@ class FollowupScreen(ModalScreen[FollowupRequest | None]):
         return whens, days.index(default_days)
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="followup-box", classes="workflow-box") as box:
-            box.can_focus = False  # scrolls when the terminal is short; Tab skips it
-            box.border_title = self.t("followup.title")
-            box.border_subtitle = self.t("followup.keys")
+        with WorkflowBox(id="followup-box", title=self.t("followup.title"), keys=self.t("followup.keys")):
             yield Static(Text(self.t("followup.customer", name=one_line(self.customer_name, limit=60))), id="followup-customer")
             yield Static(Text(self.t("followup.when")), classes="workflow-label")
             yield OptionList(*self._when_options(), id="followup-when")

@@ -15,7 +15,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, OptionList, Static, TextArea
@@ -23,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from agentdesk.i18n import CATALOG, Catalog
 from agentdesk.safetext import fit, one_line, pad
+from agentdesk.ui.screens.workflow_box import WorkflowBox
 
 AgentRow = tuple[str, str, tuple[str, ...], bool]  # (id, name, groups, online)
 
@@ -82,10 +82,7 @@ class HandoffScreen(ModalScreen[Handoff | None]):
         return [p for p in people if p.online] + teams + [p for p in people if not p.online]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="handoff-box", classes="workflow-box") as box:
-            box.can_focus = False  # scrolls when the terminal is short; Tab skips it
-            box.border_title = self.t("handoff.title")
-            box.border_subtitle = self.t("handoff.keys")
+        with WorkflowBox(id="handoff-box", title=self.t("handoff.title"), keys=self.t("handoff.keys")):
             yield Input(placeholder=self.t("handoff.filter"), id="handoff-filter")
             yield OptionList(id="handoff-targets")
             yield Static(id="handoff-to")

@@ -17,7 +17,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
@@ -25,6 +24,7 @@ from textual.widgets import Input, Static, TextArea
 
 from agentdesk.i18n import Catalog
 from agentdesk.safetext import fit, one_line
+from agentdesk.ui.screens.workflow_box import WorkflowBox
 
 Filter = tuple[int, int | None]  # (vip_min, bought_within_days)
 SAMPLE = 10
@@ -75,10 +75,7 @@ class OutreachScreen(ModalScreen[OutreachRequest | None]):
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="outreach-box", classes="workflow-box") as box:
-            box.can_focus = False  # scrolls when the terminal is short; Tab skips it
-            box.border_title = self.t("outreach.title")
-            box.border_subtitle = self.t("outreach.keys")
+        with WorkflowBox(id="outreach-box", title=self.t("outreach.title"), keys=self.t("outreach.keys")):
             yield Static(Text(self.t("outreach.vip")), classes="workflow-label")
             yield Input(value="0", restrict=r"\d{0,2}", id="outreach-vip")
             yield Static(Text(self.t("outreach.days")), classes="workflow-label")

@@ -15,7 +15,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -23,6 +22,7 @@ from textual.widgets.option_list import Option
 from agentdesk import timefmt
 from agentdesk.i18n import Catalog
 from agentdesk.safetext import one_line, pad
+from agentdesk.ui.screens.workflow_box import WorkflowBox
 
 Preset = tuple[str, str, float]  # (key, label, until epoch)
 
@@ -58,10 +58,7 @@ class SnoozeScreen(ModalScreen[SnoozeChoice | None]):
         self.presets = list(presets)[:8]  # digits 1..9 reach every row, pending included
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="snooze-box", classes="workflow-box") as box:
-            box.can_focus = False  # scrolls when the terminal is short; Tab skips it
-            box.border_title = self.t("snooze.title")
-            box.border_subtitle = self.t("snooze.keys")
+        with WorkflowBox(id="snooze-box", title=self.t("snooze.title"), keys=self.t("snooze.keys")):
             yield OptionList(*self._options(), id="snooze-options")
 
     def _options(self) -> list[Option]:

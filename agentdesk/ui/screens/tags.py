@@ -15,7 +15,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -23,6 +22,7 @@ from textual.widgets.option_list import Option
 from agentdesk.i18n import Catalog
 from agentdesk.models import PRIORITIES
 from agentdesk.safetext import one_line
+from agentdesk.ui.screens.workflow_box import WorkflowBox
 
 #: low → urgent, the order ←/→ and 1–4 walk.
 LEVELS = tuple(sorted(PRIORITIES, key=PRIORITIES.__getitem__))
@@ -68,10 +68,7 @@ class TagsScreen(ModalScreen[TagsAndPriority | None]):
         self.priority = priority if priority in LEVELS else "normal"
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="tags-box", classes="workflow-box") as box:
-            box.can_focus = False  # scrolls when the terminal is short; Tab skips it
-            box.border_title = self.t("tags.title")
-            box.border_subtitle = self.t("tags.keys")
+        with WorkflowBox(id="tags-box", title=self.t("tags.title"), keys=self.t("tags.keys")):
             yield Static(Text(self.t("tags.tags")), classes="workflow-label")
             yield Input(value=" ".join(self.initial), select_on_focus=False, id="tags-input")
             if self.suggestions:

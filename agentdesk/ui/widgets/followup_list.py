@@ -43,8 +43,14 @@ class FollowupList(OptionList):
         self._now = now
         self._t = t
         self.items: list[Followup] = []
+        self._due = -1  # how many were due at the last redraw (● vs ○ depends on it)
 
-    def show(self, items: list[Followup]) -> None:
+    def show(self, items: list[Followup], due: int = 0) -> None:
+        """Redraw only when something changed: the app re-reads the list every few
+        seconds (a follow-up comes due while nobody touches anything)."""
+        if (items, due) == (self.items, self._due) and self.option_count:
+            return
+        self._due = due
         keep = self.highlighted
         self.items = list(items)
         self.clear_options()

@@ -1,0 +1,15 @@
+"""The shop's agents as the cache knows them (names, groups, presence)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from agentdesk.models import Agent
+
+
+def all_agents(conn: sqlite3.Connection) -> list[Agent]:
+    return [
+        Agent(id=r[0], name=r[1], role=r[2], groups=tuple(json.loads(r[3] or "[]")), online=bool(r[4]))
+        for r in conn.execute("SELECT id, name, role, groups, online FROM agents ORDER BY id")
+    ]
