@@ -6,7 +6,8 @@ and review the SVGs in the diff.
 
 from __future__ import annotations
 
-from textual.widgets import Tab
+from textual.widgets import Tab, Tabs
+from textual.widgets._tabs import Underline
 
 from agentdesk.ui.widgets.composer import Composer
 
@@ -27,9 +28,18 @@ async def _ready(pilot) -> None:
         counted = all(any(c.isdigit() for c in str(tab.label)) for tab in app.query(Tab))
         if counted and app.replies is not None and not any(w.is_running for w in app.workers):
             break
-    await pilot.pause(0.1)  # the underline's move is scheduled 0.02 s after a relabel
-    await pilot.wait_for_scheduled_animations()
-    await pilot.wait_for_animation()
+    # The underline slides under the relabelled active tab after a short timer: wait until
+    # it spans that tab (on a busy machine the timer may not even have fired yet).
+    tabs = app.query_one("#inbox-tabs", Tabs)
+    underline = tabs.query_one(Underline)  # Textual exports it only from its private module
+    for _ in range(200):
+        await pilot.wait_for_scheduled_animations()
+        await pilot.wait_for_animation()
+        active = tabs.active_tab
+        span = active.virtual_region.shrink(active.styles.gutter).column_span if active else None
+        if span == (underline.highlight_start, underline.highlight_end):
+            break
+        await pilot.pause(0.02)
     await pilot.pause()
 
 
