@@ -6,6 +6,7 @@ and review the SVGs in the diff.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.widgets import Tab, Tabs
 from textual.widgets._tabs import Underline
 
@@ -22,23 +23,27 @@ async def _ready(pilot) -> None:
     relabelled tab after a short timer, has finished sliding."""
     app = pilot.app
     app.query_one(Composer).cursor_blink = False
+    app.animation_level = "none"  # the tab underline jumps instead of sliding
     for _ in range(100):  # a condition, not a time: a busy machine only takes longer
         await app.workers.wait_for_complete()
         await pilot.pause()
         counted = all(any(c.isdigit() for c in str(tab.label)) for tab in app.query(Tab))
         if counted and app.replies is not None and not any(w.is_running for w in app.workers):
             break
-    # The underline slides under the relabelled active tab after a short timer: wait until
-    # it spans that tab (on a busy machine the timer may not even have fired yet).
+    # The underline slides under the relabelled active tab after a short timer. Wait until
+    # the tab's laid-out width matches its new label (until then the old width still matches
+    # the old underline) and the underline spans it.
     tabs = app.query_one("#inbox-tabs", Tabs)
     underline = tabs.query_one(Underline)  # Textual exports it only from its private module
     for _ in range(200):
         await pilot.wait_for_scheduled_animations()
         await pilot.wait_for_animation()
         active = tabs.active_tab
-        span = active.virtual_region.shrink(active.styles.gutter).column_span if active else None
-        if span == (underline.highlight_start, underline.highlight_end):
-            break
+        if active is not None:
+            region = active.virtual_region.shrink(active.styles.gutter)
+            laid_out = region.width == cell_len(active.label_text)
+            if laid_out and region.column_span == (underline.highlight_start, underline.highlight_end):
+                break
         await pilot.pause(0.02)
     await pilot.pause()
 
