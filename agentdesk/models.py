@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 GROUPS = ("售前", "售后", "客诉")
+#: An agent's presence: online, away (said so themselves), offline (not connected).
+AGENT_STATUSES = ("online", "away", "offline")
 CONVERSATION_STATUSES = ("open", "pending", "snoozed", "resolved")
 ORDER_STATUSES = ("待付款", "待发货", "已发货", "已签收", "退款中", "已退款", "纠纷中")
 SENDER_KINDS = ("customer", "agent", "bot", "system", "note")
@@ -22,7 +24,8 @@ class Agent:
     name: str
     role: str = "agent"  # agent | supervisor
     groups: tuple[str, ...] = ()
-    online: bool = False
+    online: bool = False  # status == "online"
+    status: str = "offline"  # one of AGENT_STATUSES
 
 
 @dataclass(frozen=True, slots=True)

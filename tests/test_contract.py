@@ -273,3 +273,25 @@ async def test_workflow_problems_fit_the_contract(app):
                             ("/v1/customers/c001/messages", "/v1/customers/{id}/messages")):
             assert check(await c.post(path, json={"body": "x"}), route)["code"] == "read_only"
         check(await c.patch("/v1/followups/f_000001", json={"status": "done"}), "/v1/followups/{id}")
+
+
+# -- presence ------------------------------------------------------------------------------------------
+
+
+async def test_presence_and_its_event_fit_the_contract(app):
+    async with client(app) as c:
+        head = (await c.get("/v1/events/head")).json()["cursor"]
+        away = check(await c.put("/v1/me/status", json={"status": "away"}, headers={"Idempotency-Key": "k-away"}),
+                     "/v1/me/status")
+        assert away["status"] == "away" and away["online"] is False
+        check(await c.put("/v1/me/status", json={"status": "online"}), "/v1/me/status")
+        feed = check(await c.get("/v1/events", params={"after": head}), "/v1/events")
+        assert check(await c.put("/v1/me/status", json={"status": "offline"}), "/v1/me/status")["code"] == "invalid"
+        assert check(await c.put("/v1/me/status", json={}), "/v1/me/status")["code"] == "invalid"
+        agents = check(await c.get("/v1/agents"), "/v1/agents")
+    assert [e["data"]["status"] for e in feed["events"] if e["type"] == "agent.status"] == ["away", "online"]
+    assert {a["status"] for a in agents["items"]} <= {"online", "away", "offline"}
+    async with client(app, S01) as c:
+        assert check(await c.put("/v1/me/status", json={"status": "away"}), "/v1/me/status")["code"] == "read_only"
+    async with client(app, None) as anyone:
+        check(await anyone.put("/v1/me/status", json={"status": "away"}), "/v1/me/status")  # 401

@@ -65,13 +65,16 @@ def test_serve_passes_its_options(monkeypatch, tmp_path, capsys):
     db = str(tmp_path / "s.sqlite")
     assert main(["shop", "serve", "--port", "8123", "--db", db, "--seed", "none", "--simulate", "6",
                  "--fail-rate", "0.2", "--latency", "30", "--fault-seed", "9"]) == 0
-    assert calls == [(("127.0.0.1", 8123, db), {"seed": None, "simulate": 6.0, "fail_rate": 0.2, "latency_ms": 30,
-                                                "fault_seed": 9})]
+    assert calls == [(("127.0.0.1", 8123, db), {"seed": None, "simulate": 6.0, "colleagues": False, "fail_rate": 0.2,
+                                                "latency_ms": 30, "fault_seed": 9})]
     assert main(["shop", "serve", "--db", db]) == 0
-    assert calls[-1][1] == {"seed": "demo", "simulate": 0.0, "fail_rate": 0.0, "latency_ms": 0, "fault_seed": 0}
+    assert calls[-1][1] == {"seed": "demo", "simulate": 0.0, "colleagues": False, "fail_rate": 0.0, "latency_ms": 0,
+                            "fault_seed": 0}
+    assert main(["shop", "serve", "--db", db, "--colleagues"]) == 0
+    assert calls[-1][1]["colleagues"] is True
     assert main(["shop", "serve", "--db", db, "--fail-rate", "2"]) == 2
     assert main(["shop", "serve", "--db", db, "--simulate", "-1"]) == 2
-    assert len(calls) == 2
+    assert len(calls) == 3
 
 
 def test_say_and_a_dropped_connection_over_loopback(tmp_path, capsys):

@@ -17,6 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--db", required=True, metavar="PATH", help="the shop's own SQLite file")
     s.add_argument("--seed", choices=("demo", "none"), default="demo", help="seed an empty database (default demo)")
     s.add_argument("--simulate", type=float, default=0.0, metavar="RATE", help="customer messages per minute")
+    s.add_argument("--colleagues", action="store_true",
+                   help="the shop's agents work by themselves: claim, answer, take breaks, resolve")
     s.add_argument("--fail-rate", type=float, default=0.0, metavar="X", help="share of requests that fail (0-1)")
     s.add_argument("--latency", type=int, default=0, metavar="MS", help="added latency per request")
     s.add_argument("--fault-seed", type=int, default=0, metavar="N", help="seed of faults and simulator")
@@ -48,7 +50,8 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"reference shop on http://{args.host}:{args.port} (db {args.db}); Ctrl+C stops it", file=sys.stderr)
     try:
         serve(args.host, args.port, args.db, seed=None if args.seed == "none" else "demo",
-              simulate=args.simulate, fail_rate=args.fail_rate, latency_ms=args.latency, fault_seed=args.fault_seed)
+              simulate=args.simulate, colleagues=args.colleagues, fail_rate=args.fail_rate, latency_ms=args.latency,
+              fault_seed=args.fault_seed)
     except KeyboardInterrupt:
         pass
     except SystemExit as exc:  # uvicorn could not start (it said why, e.g. the port is taken)

@@ -111,27 +111,33 @@ def _dumps(value) -> str:
 
 
 def seed_demo(conn: sqlite3.Connection, anchor: float) -> None:
-    """The demo shop of the fixtures, in one transaction: conversations at version 1 (stage
+    """The demo shop of the fixtures plus seven days of generated history before
+    ``anchor`` (see history.py), in one transaction: conversations at version 1 (stage
     "agent" when assigned, else "queued"; a snooze ends a day after ``anchor``), messages
     with seqs in time order (the bot's marked automatic), then the customer notes and the
     team's follow-ups (ids in due order)."""
     from agentdesk.demo import fixtures
+    from agentdesk.shop import bot, content, history
 
     data = fixtures.load(anchor)
     raw_agents = {
         a["id"]: a
         for a in json.loads((resources.files("agentdesk.demo") / "fixtures" / "shop.json").read_text("utf-8"))["agents"]
     }
+    scripts = content.load()  # the package's own: the demo's past never depends on a test's content
+    taken = {c.name for c in data.customers} | {d.get("customer", "") for d in scripts.dialogues}
+    past = history.generate(anchor, [{"id": a.id, "role": a.role, "groups": list(a.groups)} for a in data.agents],
+                            scripts.dialogues, bot.Bot(scripts.faq, data.shop_name), taken=taken)
     conn.execute("BEGIN IMMEDIATE")
     try:
-        _seed(conn, data, raw_agents, anchor)
+        _seed(conn, data, raw_agents, anchor, past)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
 
 
-def _seed(conn: sqlite3.Connection, data, raw_agents: dict, anchor: float) -> None:
+def _seed(conn: sqlite3.Connection, data, raw_agents: dict, anchor: float, past) -> None:
     conn.executemany(
         "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
         [("shop_id", data.shop_id), ("shop_name", data.shop_name)],
@@ -145,7 +151,8 @@ def _seed(conn: sqlite3.Connection, data, raw_agents: dict, anchor: float) -> No
         "INSERT INTO customers (id, name, vip_level, tags, location, first_seen, updated_at, opt_out) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [(c.id, c.name, c.vip_level, _dumps(list(c.tags)), c.location, c.first_seen, anchor, int(c.opt_out))
-         for c in data.customers],
+         for c in data.customers]
+        + [(*c[:3], _dumps(c[3]), *c[4:]) for c in past.customers],
     )
     conn.executemany(
         "INSERT INTO orders (id, customer_id, items, amount, status, carrier, tracking_no, address, created_at, "
@@ -167,6 +174,12 @@ def _seed(conn: sqlite3.Connection, data, raw_agents: dict, anchor: float) -> No
              _dumps(list(cv.tags)), cv.order_id, "agent" if cv.assignee_id else "queued", first, last],
         )
         messages += [(m.at, cv.id, m.sender, m.agent_id, m.body) for m in cv.messages]
+    conn.executemany(
+        "INSERT INTO conversations (id, customer_id, grp, status, snoozed_until, assignee_id, priority, tags, "
+        "order_id, stage, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        [(*cv[:7], _dumps(cv[7]), *cv[8:]) for cv in past.conversations],
+    )
+    messages += past.messages
     messages.sort(key=lambda m: m[0])
     conn.executemany(
         "INSERT INTO messages (conversation_id, sender, agent_id, body, created_at, auto) VALUES (?, ?, ?, ?, ?, ?)",

@@ -222,6 +222,10 @@ def _key(request: Request) -> str | None:
     return key or None
 
 
+async def set_status(request, state, agent):
+    return _json(*state.set_status(agent, await _body(request), _key(request)))
+
+
 async def post_message(request, state, agent):
     return _json(*state.post_message(agent, request.path_params["id"], await _body(request), _key(request)))
 
@@ -279,12 +283,13 @@ async def customer_say(request, state, agent):
 
 def create_app(db_path: Path | str, **options) -> Starlette:
     """The reference shop as an ASGI app; ``app.state.shop`` is its :class:`ShopState`,
-    built with ``options`` (seed, simulate, fail_rate, latency_ms, fault_seed, anchor,
-    clock, content_dir: see ShopState)."""
+    built with ``options`` (seed, simulate, colleagues, fail_rate, latency_ms, fault_seed,
+    anchor, clock, content_dir: see ShopState)."""
     state = ShopState(db_path, **options)
     e = _endpoint
     routes = [
         Route("/v1/me", e(me), methods=["GET"]),
+        Route("/v1/me/status", e(set_status, write=True), methods=["PUT"]),
         Route("/v1/agents", e(agents), methods=["GET"]),
         Route("/v1/groups", e(groups), methods=["GET"]),
         Route("/v1/customers", e(_lister("customers")), methods=["GET"]),

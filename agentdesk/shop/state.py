@@ -19,12 +19,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agentdesk.shop import bot, content, db, rows
+from agentdesk.shop.colleagues import Colleagues
 from agentdesk.shop.faults import FAULT_KINDS, Faults
 from agentdesk.shop.problems import Problem, invalid
 from agentdesk.shop.simulator import Simulator
 
 GROUPS = ("售前", "售后", "客诉")
 STATUSES = ("open", "pending", "snoozed", "resolved")
+AGENT_STATUSES = ("online", "away")  # what an agent may say; "offline" only silence makes
 PRIORITIES = ("low", "normal", "high", "urgent")
 OFFLINE_AFTER = 120.0  # seconds of silence before an agent shows offline
 REOPEN_WITHIN = 86400.0  # a customer writing after this long starts a new conversation
@@ -43,6 +45,13 @@ OUTREACH_WINDOW = 60.0  # … per this many seconds
 
 
 class ShopState:
+    """The shop at ``db_path``. ``seed="demo"`` seeds an empty database with the demo
+    shop (fixtures and seven days of history, relative to ``anchor``, default now);
+    ``simulate`` is the simulated customers' messages a minute; ``colleagues`` has the
+    shop's agents work by themselves; ``fail_rate``, ``latency_ms`` and ``fault_seed``
+    make the API unreliable (``fault_seed`` also seeds the simulations); ``clock`` is
+    "now"; ``content_dir`` replaces the scripted content."""
+
     FAULT_KINDS = FAULT_KINDS
 
     def __init__(
@@ -51,6 +60,7 @@ class ShopState:
         *,
         seed: str | None = "demo",
         simulate: float = 0.0,
+        colleagues: bool = False,
         fail_rate: float = 0.0,
         latency_ms: int = 0,
         fault_seed: int = 0,
@@ -75,13 +85,15 @@ class ShopState:
         self._waiters_lock = threading.Lock()
         now = clock()
         # Presence lives in memory (a request must not cost a disk write); the
-        # database keeps the status, written when it flips.
-        self._online = {r[0] for r in self.conn.execute("SELECT id FROM agents WHERE status = 'online'")}
-        self._last_seen = dict.fromkeys(self._online, now)
+        # database keeps the status, written when it flips. Agents not in _present are offline.
+        self._present: dict[str, str] = dict(self.conn.execute(
+            "SELECT id, status FROM agents WHERE status IN ('online', 'away') ORDER BY id").fetchall())
+        self._last_seen = dict.fromkeys(self._present, now)
         self._housekept = float("-inf")
         self._outreach: dict[str, deque[float]] = {}  # agent id -> times of recent outreach messages
         self.simulator = Simulator(simulate, fault_seed + 1, self.content.dialogues,
                                    say=self.say, customer_exists=self.customer_exists)
+        self.colleagues = Colleagues(self, fault_seed + 2) if colleagues else None
 
     def close(self) -> None:
         with self.lock:
@@ -168,6 +180,11 @@ class ShopState:
     def _all(self, sql: str, params=()):
         with self.lock:
             return self.conn.execute(sql, params).fetchall()
+
+    def query(self, sql: str, params=()) -> list[tuple]:
+        """Rows of a read of the shop's own database (the simulated colleagues look
+        for work with it; they change things only through the write methods)."""
+        return self._all(sql, params)
 
     def shop(self) -> dict:
         meta = dict(self._all("SELECT key, value FROM meta"))
@@ -270,40 +287,68 @@ class ShopState:
     # -- presence -----------------------------------------------------------------------------------
 
     def seen(self, agent_id: str) -> None:
-        """An authenticated request: the agent is online (an event when that flips)."""
+        """An authenticated request: an offline agent comes online (an event when that
+        flips); one who said "away" stays away until they say otherwise."""
         with self.lock:
             self._last_seen[agent_id] = self.clock()
-            if agent_id not in self._online:
-                self._online.add(agent_id)
-                self._set_status(agent_id, "online")
+            if agent_id not in self._present:
+                self._txn(lambda: self._store_status(agent_id, "online"))
 
-    def _set_status(self, agent_id: str, status: str) -> None:
-        def go():
-            self.conn.execute("UPDATE agents SET status = ?, last_seen = ? WHERE id = ?",
-                              [status, self._last_seen.get(agent_id), agent_id])
-            self._event("agent.status", self.agent(agent_id))
-        self._txn(go)
+    def presence(self, agent_id: str) -> str:
+        """online | away | offline, as the shop shows the agent now."""
+        with self.lock:
+            return self._present.get(agent_id, "offline")
+
+    def _store_status(self, agent_id: str, status: str) -> dict:
+        """Inside a transaction: the agent's status changes, with its agent.status event."""
+        if status == "offline":
+            self._present.pop(agent_id, None)
+        else:
+            self._present[agent_id] = status
+        self.conn.execute("UPDATE agents SET status = ?, last_seen = ? WHERE id = ?",
+                          [status, self._last_seen.get(agent_id), agent_id])
+        agent = self.agent(agent_id)
+        self._event("agent.status", agent)
+        return agent
+
+    def set_status(self, agent: dict, body: dict, key: str | None) -> tuple[int, dict]:
+        """The agent says they are online or away (``PUT /v1/me/status``); setting the
+        status they already have changes nothing. Silence still takes anyone offline."""
+        status = body.get("status")
+        if status not in AGENT_STATUSES:
+            raise invalid("status", f"must be one of {', '.join(AGENT_STATUSES)}")
+
+        def fn():  # under the lock, in the write's transaction
+            if self._present.get(agent["id"]) == status:
+                return 200, self.agent(agent["id"])
+            self._last_seen[agent["id"]] = self.clock()
+            return 200, self._store_status(agent["id"], status)
+
+        return self.write(agent, key, fn)
 
     # -- time passing ---------------------------------------------------------------------------------
 
     def tick(self, now: float | None = None) -> int:
         """Do what is due by ``now``: agents silent for two minutes go offline, snoozes
-        end, and the simulator's customers write (at most 20 messages per tick). Called
-        at every request and inside long-poll waits, and on a timer by ``serve()``.
-        Returns the number of simulated customer messages."""
+        end, the simulator's customers write (at most 20 messages per tick) and the
+        simulated colleagues work (when the shop has them). Called at every request and
+        inside long-poll waits, and on a timer by ``serve()``. Returns the number of
+        simulated customer messages."""
         now = self.clock() if now is None else now
         with self.lock:
             if now - self._housekept >= HOUSEKEEPING_EVERY:
                 self._housekept = now
-                for aid in sorted(self._online):
+                for aid in sorted(self._present):
                     if now - self._last_seen.get(aid, now) > OFFLINE_AFTER:
-                        self._online.discard(aid)
-                        self._set_status(aid, "offline")
+                        self._txn(lambda aid=aid: self._store_status(aid, "offline"))
                 for (cid,) in self.conn.execute(
                     "SELECT id FROM conversations WHERE status = 'snoozed' AND snoozed_until <= ? ORDER BY id", [now]
                 ).fetchall():
                     self._txn(lambda cid=cid: self._bump(cid, status="open", snoozed_until=None))
-            return self.simulator.tick(now)
+            said = self.simulator.tick(now)
+            if self.colleagues is not None:
+                self.colleagues.tick(now)
+            return said
 
     # -- agents' writes -----------------------------------------------------------------------------
 

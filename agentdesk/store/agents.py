@@ -10,6 +10,7 @@ from agentdesk.models import Agent
 
 def all_agents(conn: sqlite3.Connection) -> list[Agent]:
     return [
-        Agent(id=r[0], name=r[1], role=r[2], groups=tuple(json.loads(r[3] or "[]")), online=bool(r[4]))
-        for r in conn.execute("SELECT id, name, role, groups, online FROM agents ORDER BY id")
+        Agent(id=r[0], name=r[1], role=r[2], groups=tuple(json.loads(r[3] or "[]")), online=r[4] == "online",
+              status=r[4])
+        for r in conn.execute("SELECT id, name, role, groups, status FROM agents ORDER BY id")
     ]

@@ -184,6 +184,11 @@ MIGRATIONS: list[str] = [
     CREATE INDEX ix_followups_due ON followups (status, due_at, id);
     CREATE INDEX ix_followups_customer ON followups (customer_id, due_at);
     """,
+    # 5: the supervisor monitor (issue 6): presence is online | away | offline, not a flag
+    """
+    ALTER TABLE agents ADD COLUMN status TEXT NOT NULL DEFAULT 'offline';
+    UPDATE agents SET status = CASE WHEN online THEN 'online' ELSE 'offline' END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

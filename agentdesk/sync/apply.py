@@ -20,12 +20,14 @@ def _json(value) -> str:
 
 
 def agent(conn: sqlite3.Connection, a: dict) -> bool:
+    """Presence is ``status``; ``online`` stays as status == online for older readers."""
     cur = conn.execute(
-        "INSERT INTO agents (id, name, role, groups, online) VALUES (?, ?, ?, ?, ?) "
+        "INSERT INTO agents (id, name, role, groups, status, online) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, "
-        "groups = excluded.groups, online = excluded.online "
-        "WHERE (name, role, groups, online) IS NOT (excluded.name, excluded.role, excluded.groups, excluded.online)",
-        [a["id"], a["name"], a["role"], _json(a["groups"]), int(a["online"])],
+        "groups = excluded.groups, status = excluded.status, online = excluded.online "
+        "WHERE (name, role, groups, status, online) IS NOT "
+        "(excluded.name, excluded.role, excluded.groups, excluded.status, excluded.online)",
+        [a["id"], a["name"], a["role"], _json(a["groups"]), a["status"], int(a["status"] == "online")],
     )
     return cur.rowcount > 0
 

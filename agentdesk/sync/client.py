@@ -209,6 +209,10 @@ class ShopClient(ShopReader):
     async def write(self, method: str, path: str, body: dict, key: str) -> dict:
         return await self._request(method, path, body=body, key=key, max_wait=WRITE_WAITS_AT_MOST)
 
+    async def set_status(self, status: str, key: str) -> dict:
+        """Show me ``online`` or ``away`` (``PUT /v1/me/status``); answers my Agent."""
+        return await self.write("PUT", "/v1/me/status", {"status": status}, key)
+
 
 def _items(data: dict, what: str) -> list:
     items = data.get("items")

@@ -14,8 +14,10 @@ two callbacks: ``on_change(Changes)`` once per applied batch (coalesced) and
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -89,6 +91,7 @@ class SyncEngine:
         self._kick: asyncio.Event | None = None
         self._stopping = False
         self._replies_at = 0.0
+        self._presence: str | None = None  # what I last asked to be shown as
 
     # -- status ----------------------------------------------------------------------------
 
@@ -123,6 +126,40 @@ class SyncEngine:
         self.store.write(write)
         self.on_change(Changes(agents=True))
         return me
+
+    # -- presence --------------------------------------------------------------------------------
+
+    def request_presence(self, status: str) -> concurrent.futures.Future | None:
+        """Ask the shop to show me ``online`` or ``away`` (callable from any thread). The
+        write runs on the engine's own loop; the Agent it answers goes into the cache,
+        then ``on_change(Changes(agents=True))``. Returns a future of that Agent, or None
+        when nothing can send it: a read-only client, or an engine that is not running."""
+        loop = self._loop
+        if not isinstance(self.client, ShopClient) or loop is None or loop.is_closed() or self._stopping:
+            return None
+        coro = self.set_presence(status)
+        try:
+            return asyncio.run_coroutine_threadsafe(coro, loop)
+        except RuntimeError:  # the loop closed meanwhile
+            coro.close()
+            return None
+
+    async def set_presence(self, status: str) -> dict:
+        """``PUT /v1/me/status`` on this loop; the answer is applied to the cache. Being
+        away is remembered: after a reconnect (silence shows me offline, a request online
+        again) the engine says so again."""
+        assert isinstance(self.client, ShopClient)
+        answer = await self.client.set_status(status, str(uuid.uuid4()))
+        agent = wire.agent(answer)
+        self._presence = status
+        self.store.write(apply.agent, agent)
+        self.on_change(Changes(agents=True))
+        return agent
+
+    async def _restore_presence(self, me: dict) -> None:
+        shown = (me.get("agent") or {}).get("status")
+        if self._presence == "away" and shown != "away" and isinstance(self.client, ShopClient):
+            await self.set_presence("away")
 
     # -- initial sync --------------------------------------------------------------------------
 
@@ -354,7 +391,7 @@ class SyncEngine:
         while not self._stopping:
             try:
                 self._set_status("syncing")
-                await self.identify()
+                await self._restore_presence(await self.identify())
                 await self.initial_sync()
                 await self.sync_quick_replies()
                 self._set_status("online")

@@ -10,7 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from agentdesk.models import CONVERSATION_STATUSES, FOLLOWUP_STATUSES, GROUPS, ORDER_STATUSES, PRIORITIES, SENDER_KINDS
+from agentdesk.models import (
+    AGENT_STATUSES,
+    CONVERSATION_STATUSES,
+    FOLLOWUP_STATUSES,
+    GROUPS,
+    ORDER_STATUSES,
+    PRIORITIES,
+    SENDER_KINDS,
+)
 
 
 class PayloadError(ValueError):
@@ -96,10 +104,14 @@ class Obj:
 
 
 def agent(data: Any) -> dict:
+    """``status`` (online | away | offline) is the presence; a server from before it
+    existed sends only the ``online`` flag. ``online`` is kept as status == online."""
     o = Obj("agent", data)
+    fallback = "online" if o.data.get("online") is True else "offline"
+    status = o.choice("status", AGENT_STATUSES, fallback) if o.data.get("status") is not None else fallback
     return {
         "id": o.str("id"), "name": o.str("name"), "role": o.choice("role", ("agent", "supervisor"), "agent"),
-        "groups": o.strings("groups"), "online": bool(o.data.get("online", False)),
+        "groups": o.strings("groups"), "status": status, "online": status == "online",
     }
 
 
