@@ -124,6 +124,52 @@ class FollowupSettings:
 
 
 @dataclass(frozen=True)
+class KpiSettings:
+    """The supervisor's KPIs (see agentdesk/workflow/kpi.py for the definitions) and
+    their targets; a value missing its target shows red."""
+
+    #: Local opening hours "HH:MM-HH:MM" (start counts, end does not; "22:00-02:00"
+    #: wraps past midnight). Only rounds starting inside count in the 3-minute rate.
+    business_hours: str = "08:00-23:00"
+    #: A reply this fast counts towards within_share.
+    reply_within_seconds: int = 30
+    #: Targets: the median / 90th percentile of first response times at most this long,
+    first_response_median_seconds: int = 30
+    first_response_p90_seconds: int = 180
+    #: …at least this share of replies within reply_within_seconds, of business-hours
+    #: rounds answered within 3 minutes, and of handled conversations resolved,
+    within_share: float = 0.80
+    response_rate_3min: float = 0.80
+    resolution_rate: float = 0.98
+    #: …and complaints below this share of the conversations.
+    complaint_rate: float = 0.02
+
+    def hours(self) -> tuple[int, int]:
+        """Business hours as (start, end) seconds after local midnight."""
+        return parse_hours(self.business_hours)
+
+
+def parse_hours(text: str) -> tuple[int, int]:
+    """``"08:00-23:00"`` → ``(28800, 82800)``; ``24:00`` may end the range
+    (``"00:00-24:00"``: all day). ValueError when it is not two HH:MM times or they are equal."""
+    parts = text.strip().split("-")
+    if len(parts) != 2:
+        raise ValueError(text)
+    out = []
+    for n, part in enumerate(parts):
+        hh, sep, mm = part.strip().partition(":")
+        if not sep or len(hh) != 2 or len(mm) != 2 or not (hh + mm).isdigit():
+            raise ValueError(text)
+        h, m = int(hh), int(mm)
+        if m > 59 or h > 24 or (h == 24 and (m or n == 0)):
+            raise ValueError(text)
+        out.append(h * 3600 + m * 60)
+    if out[0] == out[1]:
+        raise ValueError(text)
+    return out[0], out[1]
+
+
+@dataclass(frozen=True)
 class Settings:
     shop: ShopSettings = ShopSettings()
     agent: AgentSettings = AgentSettings()
@@ -138,6 +184,7 @@ class Settings:
     replies: ReplySettings = ReplySettings()
     outreach: OutreachSettings = OutreachSettings()
     followups: FollowupSettings = FollowupSettings()
+    kpi: KpiSettings = KpiSettings()
     #: The file these came from, or None for defaults.
     source: Path | None = None
 
@@ -148,13 +195,17 @@ class Settings:
             return self.ui.language
         return language_from_locale()
 
-    def cache_path(self, demo: bool = False) -> Path:
-        """Where the cache lives. The demo keeps its own file, never mixed with a real shop's."""
+    def cache_path(self, demo: bool = False, monitor: bool = False) -> Path:
+        """Where the cache lives. The demo keeps its own file, never mixed with a real
+        shop's; the supervisor monitor keeps its own too (it syncs the whole team, the
+        workstation only what its agent sees): ``monitor.sqlite``, ``demo-monitor.sqlite``,
+        or beside a configured cache path as ``<stem>-monitor.sqlite``."""
         if demo:
-            return paths.data_dir() / "demo.sqlite"
+            return paths.data_dir() / ("demo-monitor.sqlite" if monitor else "demo.sqlite")
         if self.cache.path:
-            return Path(self.cache.path).expanduser()
-        return paths.data_dir() / "cache.sqlite"
+            path = Path(self.cache.path).expanduser()
+            return path.with_name(path.stem + "-monitor.sqlite") if monitor else path
+        return paths.data_dir() / ("monitor.sqlite" if monitor else "cache.sqlite")
 
 
 _SECTIONS: dict[str, type] = {
@@ -171,6 +222,7 @@ _SECTIONS: dict[str, type] = {
     "replies": ReplySettings,
     "outreach": OutreachSettings,
     "followups": FollowupSettings,
+    "kpi": KpiSettings,
 }
 
 
@@ -298,9 +350,31 @@ def _check(section: Any, name: str, where: str) -> None:
         raise ConfigError(f"{where}: [outreach] per_minute must be between 1 and 60")
     if isinstance(section, FollowupSettings) and not 1 <= section.default_days <= 365:
         raise ConfigError(f"{where}: [followups] default_days must be between 1 and 365")
+    if isinstance(section, KpiSettings):
+        _check_kpi(section, where)
     if isinstance(section, ShopSettings) and section.url:
         if not section.url.startswith(("http://", "https://")):
             raise ConfigError(f"{where}: [shop] url must start with http:// or https://")
+
+
+def _check_kpi(kpi: KpiSettings, where: str) -> None:
+    try:
+        kpi.hours()
+    except ValueError:
+        raise ConfigError(
+            f'{where}: [kpi] business_hours must be "HH:MM-HH:MM" with two different times, '
+            f"got {kpi.business_hours!r}"
+        ) from None
+    for name in ("reply_within_seconds", "first_response_median_seconds", "first_response_p90_seconds"):
+        if not 1 <= getattr(kpi, name) <= 86400:
+            raise ConfigError(f"{where}: [kpi] {name} must be between 1 and 86400 seconds")
+    if kpi.first_response_median_seconds > kpi.first_response_p90_seconds:
+        raise ConfigError(
+            f"{where}: [kpi] first_response_median_seconds must not exceed first_response_p90_seconds"
+        )
+    for name in ("within_share", "response_rate_3min", "resolution_rate", "complaint_rate"):
+        if not 0 <= getattr(kpi, name) <= 1:
+            raise ConfigError(f"{where}: [kpi] {name} must be a share between 0 and 1 (0.8 is 80%)")
 
 
 def _type_name(t: type) -> str:

@@ -153,6 +153,20 @@ BAD_FILES = [
     pytest.param("[followups]\ndefault_days = 0\n", "default_days", id="followup-today"),
     pytest.param("[replies]\napology = ['亲']\n", "apology", id="list-for-string"),
     pytest.param("[handoff]\nmessage = ''\n", "message", id="unknown-handoff-key"),
+    pytest.param("[kpi]\nbusiness_hours = '8:00-23:00'\n", "[kpi] business_hours", id="kpi-hours-one-digit"),
+    pytest.param("[kpi]\nbusiness_hours = '08:00'\n", "[kpi] business_hours", id="kpi-hours-one-time"),
+    pytest.param("[kpi]\nbusiness_hours = '08:00-08:00'\n", "[kpi] business_hours", id="kpi-hours-empty"),
+    pytest.param("[kpi]\nbusiness_hours = '08:00-24:30'\n", "[kpi] business_hours", id="kpi-hours-past-24"),
+    pytest.param("[kpi]\nbusiness_hours = '24:00-08:00'\n", "[kpi] business_hours", id="kpi-hours-start-24"),
+    pytest.param("[kpi]\nbusiness_hours = '08:60-23:00'\n", "[kpi] business_hours", id="kpi-hours-minute-60"),
+    pytest.param("[kpi]\nbusiness_hours = 8\n", "[kpi] business_hours", id="kpi-hours-number"),
+    pytest.param("[kpi]\nreply_within_seconds = 0\n", "[kpi] reply_within_seconds", id="kpi-within-zero"),
+    pytest.param("[kpi]\nfirst_response_p90_seconds = 20\n", "first_response_median_seconds",
+                 id="kpi-median-target-above-p90"),
+    pytest.param("[kpi]\nwithin_share = 80\n", "[kpi] within_share", id="kpi-percent-for-share"),
+    pytest.param("[kpi]\ncomplaint_rate = -0.01\n", "[kpi] complaint_rate", id="kpi-negative-share"),
+    pytest.param("[kpi]\nresolution_rate = '98%'\n", "[kpi] resolution_rate", id="kpi-string-share"),
+    pytest.param("[kpi]\ntarget = 1\n", "[kpi] target", id="kpi-unknown-key"),
 ]
 
 
@@ -236,6 +250,36 @@ def test_workflow_defaults():
     assert (s.outreach.per_minute, s.followups.default_days) == (20, 3)
 
 
+def test_kpi_section_is_read(isolated):
+    path = write(
+        isolated / "ok.toml",
+        '[kpi]\nbusiness_hours = "09:30-24:00"\nreply_within_seconds = 20\n'
+        "first_response_median_seconds = 15\nfirst_response_p90_seconds = 15\n"
+        "within_share = 1\nresponse_rate_3min = 0.9\nresolution_rate = 0\ncomplaint_rate = 0.05\n",
+    )
+    k = load_settings(path).kpi
+    assert k.hours() == (9 * 3600 + 1800, 86400)
+    assert (k.reply_within_seconds, k.first_response_median_seconds, k.first_response_p90_seconds) == (20, 15, 15)
+    assert (k.within_share, k.response_rate_3min, k.resolution_rate, k.complaint_rate) == (1.0, 0.9, 0.0, 0.05)
+    assert isinstance(k.within_share, float)
+
+
+@pytest.mark.parametrize("hours, span", [
+    ("08:00-23:00", (28800, 82800)), ("22:00-02:00", (79200, 7200)), ("00:00-24:00", (0, 86400)),
+    (" 08:00 - 23:00 ", (28800, 82800)),
+])
+def test_kpi_business_hours(isolated, hours, span):
+    path = write(isolated / "ok.toml", f'[kpi]\nbusiness_hours = "{hours}"\n')
+    assert load_settings(path).kpi.hours() == span
+
+
+def test_kpi_defaults():
+    k = Settings().kpi
+    assert (k.business_hours, k.reply_within_seconds) == ("08:00-23:00", 30)
+    assert (k.first_response_median_seconds, k.first_response_p90_seconds) == (30, 180)
+    assert (k.within_share, k.response_rate_3min, k.resolution_rate, k.complaint_rate) == (0.8, 0.8, 0.98, 0.02)
+
+
 def test_list_type_error_names_what_was_expected(isolated):
     path = write(isolated / "bad.toml", "[complaints]\nwords = '差评'\n")
     with pytest.raises(ConfigError) as err:
@@ -302,6 +346,20 @@ def test_demo_cache_is_separate_from_the_real_cache(isolated):
     custom = replace(s, cache=replace(s.cache, path=str(isolated / "shop.sqlite")))
     assert custom.cache_path() == isolated / "shop.sqlite"
     assert custom.cache_path(demo=True) not in (custom.cache_path(), s.cache_path())
+
+
+def test_the_monitor_keeps_its_own_caches(isolated):
+    data_dir = isolated / "home" / ".local" / "share" / "agentdesk"
+    s = Settings()
+    assert s.cache_path(monitor=True) == data_dir / "monitor.sqlite"
+    assert s.cache_path(demo=True, monitor=True) == data_dir / "demo-monitor.sqlite"
+    assert s.cache_path(monitor=False) == s.cache_path() == data_dir / "cache.sqlite"
+
+    custom = replace(s, cache=replace(s.cache, path=str(isolated / "caches" / "shop.sqlite")))
+    assert custom.cache_path(monitor=True) == isolated / "caches" / "shop-monitor.sqlite"
+    assert custom.cache_path(demo=True, monitor=True) == data_dir / "demo-monitor.sqlite"
+    home = replace(s, cache=replace(s.cache, path="~/shop.db"))
+    assert home.cache_path(monitor=True) == isolated / "home" / "shop-monitor.sqlite"
 
 
 def test_cache_path_expands_the_home_directory(isolated):

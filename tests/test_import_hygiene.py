@@ -49,6 +49,10 @@ REQUIRED_CORE = {
     "agentdesk.workflow.metrics",
     "agentdesk.workflow.outreach",
     "agentdesk.workflow.templates",
+    "agentdesk.workflow.kpi",
+    "agentdesk.workflow.board",
+    "agentdesk.workflow.report",
+    "agentdesk.workflow.report_commands",
 }
 
 

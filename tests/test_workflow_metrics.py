@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from workflow_helpers import COLLEAGUE, ME, NOW, conversation, customer, outbox_rows, reply, say
 
-from agentdesk.config import TimerSettings
+from agentdesk.config import KpiSettings, TimerSettings
 from agentdesk.store import Store, outbox, writes
-from agentdesk.workflow import metrics, outreach
+from agentdesk.workflow import board, kpi, metrics, outreach
 
 TIMERS = TimerSettings()  # amber 30, red 100, late 180
 DAY = NOW - 14.5 * 3600  # 00:00 of the anchor day
@@ -21,18 +21,18 @@ def store(tmp_path):
 
 
 def a_day(c) -> None:
-    """Five responses of mine (10, 100, 120, 200, 30 s), plus things that must not count."""
+    """Four responses of mine today (10, 100, 200, 30 s), plus things that must not count."""
     conversation(c, "a")
     say(c, "a", "在吗", DAY + 100)
     reply(c, "a", DAY + 110)  # 10 s
     say(c, "a", "L码有吗", DAY + 200)
     say(c, "a", "？", DAY + 205)
-    reply(c, "a", DAY + 300)  # 100 s from the first message of the wait
+    reply(c, "a", DAY + 300)  # 100 s from the first message of the round
     reply(c, "a", DAY + 310)  # a second line: answers nothing new
 
     conversation(c, "b")
-    say(c, "b", "发货了吗", DAY - 60)  # yesterday, answered today
-    reply(c, "b", DAY + 60)  # 120 s
+    say(c, "b", "发货了吗", DAY - 60)  # yesterday's round, answered today:
+    reply(c, "b", DAY + 60)  # handled today, but a response of yesterday's
 
     conversation(c, "c")
     say(c, "c", "退款", DAY + 500)
@@ -41,9 +41,9 @@ def a_day(c) -> None:
 
     conversation(c, "d", assignee=COLLEAGUE)
     say(c, "d", "你好", DAY + 1000)
-    reply(c, "d", DAY + 1010, agent=COLLEAGUE)  # my colleague's response
+    reply(c, "d", DAY + 1010, agent=COLLEAGUE)  # my colleague's response: d's first
     say(c, "d", "还有", DAY + 1100)
-    reply(c, "d", DAY + 1130)  # 30 s: exactly amber, not within it
+    reply(c, "d", DAY + 1130)  # 30 s: exactly amber, within it
 
     conversation(c, "yesterday")
     say(c, "yesterday", "在吗", DAY - 500)
@@ -66,19 +66,35 @@ def test_my_day_on_a_hand_built_day(store):
     store.write(a_day)
     day = store.read(metrics.my_day, ME, DAY, DAY + 5000, TIMERS)
     assert day == metrics.MyDay(
-        handled=4,
-        first_response_median=100.0,
-        within_amber_share=0.2,
-        within_late_share=0.8,
+        handled=4,  # a, b, c, d
+        first_response_median=105.0,  # a's 10 s and c's 200 s; d's first response is my colleague's
+        within_amber_share=0.5,  # 10 and 30 of [10, 100, 200, 30]
+        within_late_share=0.75,  # all but 200
         waiting_now=1,  # "waiting"; "theirs" is my colleague's, "done" is resolved
-        responses=5,
+        responses=4,
     )
 
 
 def test_my_day_counts_only_up_to_now(store):
     store.write(a_day)
     day = store.read(metrics.my_day, ME, DAY, DAY + 150, TIMERS)
-    assert (day.handled, day.responses, day.first_response_median) == (2, 2, 65.0)
+    assert (day.handled, day.responses, day.first_response_median) == (2, 1, 10.0)  # a and b; a's 10 s
+
+
+def test_my_day_is_what_the_kpis_and_the_board_say_for_me(store):
+    def agents(c):
+        c.executemany("INSERT INTO agents (id, name, role) VALUES (?, ?, 'agent')",
+                      [(ME, "小美"), (COLLEAGUE, "阿杰")])
+
+    store.write(agents)
+    store.write(a_day)
+    day = store.read(metrics.my_day, ME, DAY, DAY + 5000, TIMERS)
+    settings = KpiSettings(reply_within_seconds=TIMERS.amber_seconds)
+    mine = store.read(kpi.compute, DAY, DAY + 5000, settings).agents[0]
+    assert (day.handled, day.responses, day.first_response_median, day.within_amber_share) == (
+        mine.handled, mine.answered, mine.first_response_median, mine.within_share
+    )
+    assert store.read(board.board, DAY + 5000, DAY, TIMERS).agents[0].handled_today == day.handled
 
 
 def test_an_empty_day_has_no_median_or_shares(store):

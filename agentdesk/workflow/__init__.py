@@ -20,4 +20,11 @@ outbox row that tells the shop about it commit together.
   team's queue per group.
 * :mod:`~agentdesk.workflow.outreach` – campaign audiences (never opted-out customers)
   and rate-limited sending through the outbox.
+* :mod:`~agentdesk.workflow.kpi` – the team's KPIs over a window: rounds, first response
+  (median, p90), replies within 30 s, the 3-minute rate in business hours, resolution and
+  complaint rates; customer traffic per hour.
+* :mod:`~agentdesk.workflow.board` – the supervisor's board now: each agent's load and
+  presence, each group's queue.
+* :mod:`~agentdesk.workflow.report` / :mod:`~agentdesk.workflow.report_commands` –
+  ``agentdesk report``: the same KPIs as a table, CSV or JSON.
 """

@@ -1,9 +1,10 @@
 """How my day is going, and how long the team's queue is.
 
-A *response* is a waiting episode answered: the episode starts at the first customer
-message after the previous human agent reply (an automatic greeting does not end a wait)
-and is answered by the next human reply. Response time = reply time − episode start, so
-a customer who wrote at 23:59 and was answered at 00:01 counts two minutes, today.
+"My day" is counted exactly as the supervisor's KPIs count it (:mod:`agentdesk.workflow.kpi`:
+rounds, responders, the window ``[day_start, now)``), so the workstation's my-day line and
+the monitor's board never disagree: a *response* is a round that started today and that I
+answered (a round a customer opened yesterday at 23:59 and I answered at 00:01 is
+yesterday's), and an automatic greeting answers nobody.
 """
 
 from __future__ import annotations
@@ -14,63 +15,44 @@ from dataclasses import dataclass
 
 from agentdesk.config import TimerSettings
 from agentdesk.models import GROUPS
+from agentdesk.workflow import kpi
 
 
 @dataclass(frozen=True)
 class MyDay:
-    #: Conversations I answered (a human reply from me) since the start of the day.
+    #: Conversations I answered (a human reply from me) since the start of the day:
+    #: the board's "handled today" and the KPIs' ``handled`` for me.
     handled: int
-    #: Median seconds from a customer's first waiting message to my reply (None: no responses).
+    #: Median first response time of the conversations whose first answered round today
+    #: I answered – the KPIs' ``first_response_median`` for me (None: there are none).
     first_response_median: float | None
-    #: Share of responses faster than amber / faster than late (None: no responses).
+    #: Share of my responses within amber / within late seconds (≤; None: no responses).
     within_amber_share: float | None
     within_late_share: float | None
     #: My open conversations whose customer is waiting right now.
     waiting_now: int
-    #: Number of responses the median and shares are taken over.
+    #: Rounds that started today and I answered: what the shares are taken over.
     responses: int = 0
-
-
-#: Conversations with a message since :start, through ix_inbox_all only: one not waiting
-#: has rank_ts = -last_message_at (a range); waiting ones are few and checked directly.
-_TOUCHED = (
-    "SELECT id FROM conversations WHERE wait_rank = 1 AND rank_ts <= -:start "
-    "UNION ALL SELECT id FROM conversations WHERE wait_rank = 0 AND last_message_at >= :start"
-)
-
-_MY_REPLIES = (
-    f"WITH touched(id) AS ({_TOUCHED}), "
-    "replies AS ("
-    " SELECT r.conversation_id AS cid, r.at AS at, ("
-    "  SELECT p.at FROM messages p WHERE p.conversation_id = r.conversation_id AND p.sender = 'agent'"
-    "  AND p.auto = 0 AND p.state != 'failed' AND (p.at, p.id) < (r.at, r.id) ORDER BY p.at DESC, p.id DESC LIMIT 1"
-    " ) AS prev"
-    " FROM touched t JOIN messages r ON r.conversation_id = t.id AND r.at >= :start AND r.at <= :now"
-    " WHERE r.sender = 'agent' AND r.agent_id = :me AND r.auto = 0 AND r.state != 'failed') "
-    "SELECT cid, at, (SELECT min(q.at) FROM messages q WHERE q.conversation_id = replies.cid"
-    " AND q.sender = 'customer' AND q.at > coalesce(replies.prev, -1) AND q.at <= replies.at) "
-    "FROM replies"
-)
 
 
 def my_day(conn: sqlite3.Connection, me: str, day_start: float, now: float, timers: TimerSettings) -> MyDay:
     """My numbers from ``day_start`` to ``now`` (reads one day of messages, not the cache)."""
-    handled: set[str] = set()
-    times: list[float] = []
-    for cid, at, started in conn.execute(_MY_REPLIES, {"start": day_start, "now": now, "me": me}):
-        handled.add(cid)
-        if started is not None:
-            times.append(at - started)
-    waiting_now = conn.execute(
-        "SELECT count(*) FROM conversations WHERE assignee_id = ? AND status = 'open' AND wait_rank = 0", [me]
-    ).fetchone()[0]
+    with kpi.snapshot(conn):
+        window = kpi.threads(conn, day_start, now)
+        waiting_now = conn.execute(
+            "SELECT count(*) FROM conversations WHERE assignee_id = ? AND status = 'open' AND wait_rank = 0", [me]
+        ).fetchone()[0]
+    handled = sum(me in th.repliers for th in window)
+    times = [answered - start for th in window for start, answered, who in th.rounds
+             if answered is not None and who == me]
+    firsts = [r[1] - r[0] for th in window if (r := kpi.first_answered(th.rounds)) and r[2] == me]
     if not times:
-        return MyDay(len(handled), None, None, None, waiting_now, 0)
+        return MyDay(handled, None, None, None, waiting_now, 0)
     return MyDay(
-        handled=len(handled),
-        first_response_median=float(statistics.median(times)),
-        within_amber_share=sum(t < timers.amber_seconds for t in times) / len(times),
-        within_late_share=sum(t < timers.late_seconds for t in times) / len(times),
+        handled=handled,
+        first_response_median=float(statistics.median(firsts)) if firsts else None,
+        within_amber_share=sum(t <= timers.amber_seconds for t in times) / len(times),
+        within_late_share=sum(t <= timers.late_seconds for t in times) / len(times),
         waiting_now=waiting_now,
         responses=len(times),
     )
