@@ -16,7 +16,12 @@ from agentdesk import __version__
 
 #: Modules that add subcommands; each has ``register(subparsers)`` and keeps its own
 #: heavy imports inside the command functions.
-COMMAND_MODULES = ("agentdesk.shop.commands", "agentdesk.sync.commands", "agentdesk.quickreply.commands")
+COMMAND_MODULES = (
+    "agentdesk.shop.commands",
+    "agentdesk.sync.commands",
+    "agentdesk.quickreply.commands",
+    "agentdesk.workflow.report_commands",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,12 +62,12 @@ def run_app(args: argparse.Namespace) -> int:
     from agentdesk.config import ConfigError, load_settings
     from agentdesk.store import CacheError
 
-    if args.monitor:
-        return fail("monitor mode is not available yet (it arrives with the supervisor board)")
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
         return fail(f"config error: {exc}")
+    if args.monitor:
+        return run_monitor(args, settings)
 
     path = settings.cache_path(demo=args.demo)
     try:
@@ -75,6 +80,47 @@ def run_app(args: argparse.Namespace) -> int:
     from agentdesk.ui.app import AgentDeskApp
 
     app = AgentDeskApp(store=store, settings=settings, demo=args.demo, sync=engine)
+    try:
+        app.run()
+    finally:
+        store.close()
+    return app.return_code or 0
+
+
+def run_monitor(args: argparse.Namespace, settings) -> int:
+    """The supervisor's read-only board, on its own cache (never the agent's) and a
+    read-only client; with ``--demo``, over a demo shop whose agents work by themselves."""
+    import asyncio
+
+    from agentdesk.config import ConfigError
+    from agentdesk.store import CacheError, Store, reset_cache
+    from agentdesk.sync import connect
+    from agentdesk.sync.engine import SyncEngine
+
+    path = settings.cache_path(demo=args.demo, monitor=True)
+    if args.reset_cache:
+        reset_cache(path)
+        if args.demo:
+            reset_cache(connect.demo_server_path(path))
+    try:
+        client = connect.monitor_client(settings, path, demo=args.demo)
+        store = Store(path)
+    except ConfigError as exc:
+        return fail(f"config error: {exc}")
+    except CacheError as exc:
+        return fail(f"cache error: {exc}")
+    engine = SyncEngine(store, client)
+    if args.demo and not engine.synced():  # first run: the demo shop is in-process (< 1 s)
+
+        async def first_sync() -> None:
+            await engine.identify()
+            await engine.initial_sync()
+
+        asyncio.run(first_sync())
+
+    from agentdesk.ui.monitor.app import MonitorApp
+
+    app = MonitorApp(store=store, settings=settings, demo=args.demo, sync=engine)
     try:
         app.run()
     finally:

@@ -81,11 +81,12 @@ def test_unknown_flag_exits_2_with_usage(run):
     assert done.stdout == ""
 
 
-def test_monitor_mode_is_not_available_yet(run):
+def test_monitor_without_a_shop_says_what_to_set(run):
+    """The monitor reads a shop (or the demo): with neither, one line naming the setting."""
     done = run("--monitor")
     assert done.returncode == 2
     line = one_error_line(done)
-    assert "monitor" in line
+    assert "[shop] url" in line and "--demo" in line
     assert done.stdout == ""
 
 

@@ -105,3 +105,33 @@ def test_demo_in_a_real_terminal(env, tmp_path):
         term.wait_for("nihao tmux e2e")
     finally:
         term.kill()
+
+
+def test_monitor_demo_in_a_real_terminal(env, tmp_path):
+    """``agentdesk --demo --monitor``: the board over a demo shop whose agents work by
+    themselves; it moves without anyone pressing a key, and Enter reads a conversation."""
+    (tmp_path / "config.toml").write_text('[ui]\nlanguage = "zh"\n', encoding="utf-8")
+    term = Terminal(env, f"cd {tmp_path} && {AGENTDESK} --demo --monitor")
+    try:
+        term.wait_for("只读监控", timeout=60)
+        term.wait_for("团队")
+        first = term.wait_for("今日接待")
+        for heading in ("只读监控", "队列", "KPI · 今日", "每小时客户消息", "小美", "阿杰", "老周"):
+            assert heading in first
+        # The colleagues answer the waiting customers: the board changes on its own.
+        deadline = time.monotonic() + 45
+        while term.screen().splitlines()[3:8] == first.splitlines()[3:8]:
+            assert time.monotonic() < deadline, "the board never moved"
+            time.sleep(0.5)
+        term.keys("Enter")
+        screen = term.wait_for("只读：主管可以查看会话")
+        assert "返回" in screen
+        term.keys("Escape")
+        term.wait_for("今日接待")
+        term.keys("C-q")
+        deadline = time.monotonic() + 10
+        while term.alive() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not term.alive()
+    finally:
+        term.kill()

@@ -6,6 +6,7 @@ and review the SVGs in the diff.
 
 from __future__ import annotations
 
+import pytest
 from rich.cells import cell_len
 from textual.widgets import Tab, Tabs
 from textual.widgets._tabs import Underline
@@ -89,3 +90,58 @@ def test_reply_picker(snap_compare, demo_store):
         await pilot.pause()
 
     assert snap_compare(make_app(demo_store), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.fixture
+def monitor_store(tmp_path):
+    """The supervisor's cache, synced from the demo shop (history included) at the anchor."""
+    import asyncio
+
+    import httpx
+
+    from agentdesk.shop.server import create_app
+    from agentdesk.store import Store
+    from agentdesk.sync.client import ShopReader
+    from agentdesk.sync.engine import SyncEngine
+
+    from conftest import ANCHOR
+
+    shop = create_app(tmp_path / "shop.sqlite", seed="demo", anchor=ANCHOR, clock=lambda: ANCHOR)
+    store = Store(tmp_path / "monitor.sqlite")
+    engine = SyncEngine(store, ShopReader("http://shop.test", "demo-s01-linjie",
+                                          transport=httpx.ASGITransport(app=shop)), clock=lambda: ANCHOR)
+
+    async def sync() -> None:
+        await engine.identify()
+        await engine.initial_sync()
+
+    asyncio.run(sync())
+    yield store
+    store.close()
+
+
+def test_monitor_board(snap_compare, monitor_store):
+    from agentdesk.clock import FixedClock
+    from agentdesk.config import Settings, UISettings
+    from agentdesk.ui.monitor.app import MonitorApp
+    from agentdesk.ui.monitor.panels import KpiPanel
+    from agentdesk.ui.monitor.traffic_chart import TrafficChart
+    from agentdesk.ui.widgets.inbox_list import InboxList
+
+    from conftest import ANCHOR
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        board = app.screen_stack[0]
+        for _ in range(200):  # conditions, not times
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if (board.query_one(KpiPanel).report is not None and board.query_one(TrafficChart).traffic is not None
+                    and board.query_one(InboxList).rows and app.agents):
+                break
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+    app = MonitorApp(store=monitor_store, settings=Settings(ui=UISettings(language="zh")), demo=True,
+                     clock=FixedClock(ANCHOR))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

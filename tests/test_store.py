@@ -873,3 +873,46 @@ def test_customer_card_is_bounded_and_complete(store):
     assert [(cv.id, cv.message_count) for cv in card.conversations] == [("cv2", 3), ("cv1", 2), ("cv0", 1)]
     assert [(n.body, n.author) for n in card.notes] == [("只发顺丰", "小美")]
     assert store.read(customers.card, "nobody") is None
+
+
+def test_shortest_wait_first_pages_through_every_row_once_in_both_directions(tmp_path):
+    """The board's second order: waiting customers newest first, then the rest most
+    recent first; keyset pages forwards and backwards meet the full sorted list."""
+    from dataclasses import replace as dc_replace
+
+    from agentdesk.store import Store, inbox
+    from agentdesk.store.inbox import InboxFilter
+
+    store = Store(tmp_path / "c.sqlite")
+    try:
+        def fill(conn):
+            for i in range(37):
+                waiting = 1000.0 + i * 7 if i % 3 else None
+                conn.execute(
+                    "INSERT INTO conversations (id, customer_id, status, last_message_at, waiting_since) "
+                    "VALUES (?, 'c1', 'open', ?, ?)", [f"cv{i:02d}", 2000.0 + (i * 13) % 37, waiting])
+        store.write(fill)
+        f = InboxFilter(tab="all", status="open", descending=True)
+        every = store.read(lambda c: [tuple(r) for r in c.execute(
+            "SELECT wait_rank, rank_ts, id FROM conversations")])
+        expected = sorted([k for k in every if k[0] == 0], key=lambda k: (k[1], k[2]), reverse=True) + \
+            sorted([k for k in every if k[0] == 1])
+        pages = store.read(inbox.first_page, f, 5)
+        seen = list(pages)
+        while len(pages) == 5:
+            pages = store.read(inbox.page_after, f, seen[-1].key, 5)
+            seen += pages
+        assert [r.key for r in seen] == expected
+        back = []
+        key = seen[-1].key
+        while True:
+            page = store.read(inbox.page_before, f, key, 4)
+            if not page:
+                break
+            back = page + back
+            key = page[0].key
+        assert [r.key for r in back] == expected[:-1]
+        assert store.read(inbox.longest_waiting, f).key == sorted(k for k in every if k[0] == 0)[0]
+        assert store.read(inbox.first_page, dc_replace(f, descending=False), 50)[0].key == min(every)
+    finally:
+        store.close()

@@ -7,7 +7,7 @@ conversations costs the same as reading page 1.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agentdesk.models import InboxRow
 from agentdesk.store.rows import INBOX_COLUMNS, inbox_row
@@ -24,6 +24,8 @@ class InboxFilter:
     group: str | None = None
     #: Any of these groups (the agent's own groups from the shop); empty: any group.
     groups: tuple[str, ...] = ()
+    #: Shortest wait first (the supervisor's board can turn the list round).
+    descending: bool = False
 
     def where(self) -> tuple[str, list]:
         """SQL conditions matching one of the inbox indexes (see schema.py)."""
@@ -53,31 +55,77 @@ def _select(where: str) -> str:
     )
 
 
-def first_page(conn: sqlite3.Connection, f: InboxFilter, limit: int = 50) -> list[InboxRow]:
+def _order(forward: bool) -> str:
+    d = "" if forward else " DESC"
+    return f" ORDER BY c.wait_rank{d}, c.rank_ts{d}, c.id{d} LIMIT ?"
+
+
+def _segment(conn, f: InboxFilter, rank: int, bound: tuple | None, op: str, ascending: bool, limit: int):
+    """Rows of one wait_rank past ``bound`` ((rank_ts, id); None: from the segment's end)."""
     where, args = f.where()
-    sql = _select(where) + " ORDER BY c.wait_rank, c.rank_ts, c.id LIMIT ?"
+    where += " AND c.wait_rank = ?"
+    args = [*args, rank]
+    if bound is not None:
+        where += f" AND (c.rank_ts, c.id) {op} (?, ?)"
+        args += list(bound)
+    d = "" if ascending else " DESC"
+    sql = _select(where) + f" ORDER BY c.rank_ts{d}, c.id{d} LIMIT ?"
+    return [inbox_row(r) for r in conn.execute(sql, [*args, limit])]
+
+
+# "Shortest wait first" (the board's other order) turns round only the waiting
+# customers – newest arrival on top – and keeps the rest most-recent-first after them.
+# Each segment is one index range read in one direction, so paging stays keyset.
+
+def _shortest_after(conn, f: InboxFilter, after: Key | None, limit: int) -> list[InboxRow]:
+    rows: list[InboxRow] = []
+    if after is None or after[0] == 0:
+        rows = _segment(conn, f, 0, after[1:] if after else None, "<", False, limit)
+        after = None
+    if len(rows) < limit:
+        rows += _segment(conn, f, 1, after[1:] if after else None, ">", True, limit - len(rows))
+    return rows
+
+
+def _shortest_before(conn, f: InboxFilter, before: Key, limit: int) -> list[InboxRow]:
+    rows: list[InboxRow] = []
+    bound: tuple | None = before[1:]
+    if before[0] == 1:
+        rows = _segment(conn, f, 1, bound, "<", False, limit)
+        bound = None
+    if len(rows) < limit:
+        rows += _segment(conn, f, 0, bound, ">", True, limit - len(rows))
+    rows.reverse()
+    return rows
+
+
+def first_page(conn: sqlite3.Connection, f: InboxFilter, limit: int = 50) -> list[InboxRow]:
+    if f.descending:
+        return _shortest_after(conn, f, None, limit)
+    where, args = f.where()
+    sql = _select(where) + _order(True)
     return [inbox_row(r) for r in conn.execute(sql, [*args, limit])]
 
 
 def page_after(
     conn: sqlite3.Connection, f: InboxFilter, after: Key, limit: int = 50
 ) -> list[InboxRow]:
+    """The rows shown after ``after`` (below it on screen)."""
+    if f.descending:
+        return _shortest_after(conn, f, after, limit)
     where, args = f.where()
-    sql = (
-        _select(where + " AND (c.wait_rank, c.rank_ts, c.id) > (?, ?, ?)")
-        + " ORDER BY c.wait_rank, c.rank_ts, c.id LIMIT ?"
-    )
+    sql = _select(where + " AND (c.wait_rank, c.rank_ts, c.id) > (?, ?, ?)") + _order(True)
     return [inbox_row(r) for r in conn.execute(sql, [*args, *after, limit])]
 
 
 def page_before(
     conn: sqlite3.Connection, f: InboxFilter, before: Key, limit: int = 50
 ) -> list[InboxRow]:
+    """The rows shown before ``before`` (above it on screen), in screen order."""
+    if f.descending:
+        return _shortest_before(conn, f, before, limit)
     where, args = f.where()
-    sql = (
-        _select(where + " AND (c.wait_rank, c.rank_ts, c.id) < (?, ?, ?)")
-        + " ORDER BY c.wait_rank DESC, c.rank_ts DESC, c.id DESC LIMIT ?"
-    )
+    sql = _select(where + " AND (c.wait_rank, c.rank_ts, c.id) < (?, ?, ?)") + _order(False)
     rows = [inbox_row(r) for r in conn.execute(sql, [*args, *before, limit])]
     rows.reverse()
     return rows
@@ -95,7 +143,7 @@ def get(conn: sqlite3.Connection, conversation_id: str) -> InboxRow | None:
 
 def longest_waiting(conn: sqlite3.Connection, f: InboxFilter) -> InboxRow | None:
     """The customer who has waited longest among those ``f`` shows (None if nobody waits)."""
-    rows = first_page(conn, f, limit=1)
+    rows = first_page(conn, replace(f, descending=False), limit=1)
     return rows[0] if rows and rows[0].waiting_since is not None else None
 
 

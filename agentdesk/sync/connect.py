@@ -16,6 +16,9 @@ from agentdesk.sync.client import ShopClient, ShopReader
 from agentdesk.sync.engine import CURSOR, HEAD
 
 DEMO_URL = "http://demo.shop"
+DEMO_SUPERVISOR = "s01"
+#: Customer messages a minute in the monitor demo (the history has ~40 an hour at peak).
+MONITOR_DEMO_RATE = 0.6  # 林姐, the demo shop's read-only supervisor
 
 
 def shop_client(settings: Settings, *, read_only: bool = False) -> ShopReader:
@@ -27,6 +30,17 @@ def shop_client(settings: Settings, *, read_only: bool = False) -> ShopReader:
         raise ConfigError(f"{where}: [shop] token is not set (or export AGENTDESK_TOKEN)")
     cls = ShopReader if read_only else ShopClient
     return cls(settings.shop.url, settings.shop.token)
+
+
+def monitor_client(settings: Settings, cache_path: Path, *, demo: bool) -> ShopReader:
+    """The supervisor's client: a :class:`ShopReader`, which has no write methods, so
+    nothing the monitor does can change the shop. The demo signs in as the demo shop's
+    read-only supervisor, over a demo shop whose agents work on their own."""
+    if demo:  # customers arrive at the pace of the demo's seeded history, not the agent demo's rush
+        simulate = min(settings.demo.simulate, MONITOR_DEMO_RATE)
+        return demo_client(cache_path, agent=DEMO_SUPERVISOR, simulate=simulate, read_only=True,
+                           source=str(settings.source or "config"), colleagues=True)
+    return shop_client(settings, read_only=True)
 
 
 def demo_server_path(cache_path: Path) -> Path:
@@ -47,14 +61,17 @@ def demo_token(agent: str = "", source: str = "config") -> str:
 
 
 def demo_client(cache_path: Path, *, agent: str = "", simulate: float = 4.0, read_only: bool = False,
-                source: str = "config"):
-    """A client wired to the in-process demo shop (seeded from the fixtures on first use)."""
+                source: str = "config", colleagues: bool = False):
+    """A client wired to the in-process demo shop (seeded from the fixtures on first use).
+    ``colleagues``: the shop's agents answer customers themselves (the monitor demo,
+    where nobody else is at a keyboard)."""
     import httpx
 
     token = demo_token(agent, source)
     from agentdesk.shop.server import create_app
 
-    app = create_app(demo_server_path(cache_path), seed="demo", simulate=simulate)
+    extra = {"colleagues": True} if colleagues else {}
+    app = create_app(demo_server_path(cache_path), seed="demo", simulate=simulate, **extra)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     cls = ShopReader if read_only else ShopClient
     return cls(DEMO_URL, token, transport=transport)

@@ -66,6 +66,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("app.customer_note", "alt+c", "customer_note", "act.customer_note", "app", show=False, write=True, ordered=True, key_display="Alt+C"),
     ActionSpec("app.orders", "f4", "order_actions", "act.orders", "app", show=False, write=True, ordered=True, key_display="F4"),
     ActionSpec("app.outreach", "f6", "outreach", "act.outreach", "app", show=False, write=True, key_display="F6"),
+    ActionSpec("app.away", "alt+b", "toggle_away", "act.away", "app", show=False, write=True, key_display="Alt+B"),
     ActionSpec("app.quit", "ctrl+q", "quit", "act.quit", "app", priority=True, key_display="Ctrl+Q"),
     ActionSpec("app.focus_next", "tab", "focus_next", "act.focus_next", "app", show=False, key_display="Tab", palette=False),
     ActionSpec("inbox.down", "down,j", "cursor_down", "act.down", "inbox", show=False, key_display="↓/j", palette=False),

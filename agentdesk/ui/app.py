@@ -18,15 +18,13 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
-from agentdesk import timefmt
 from agentdesk.clock import Clock
 from agentdesk.config import Settings
 from agentdesk.i18n import Catalog
-from agentdesk.models import CONVERSATION_STATUSES, PRIORITY_NAMES, Agent, CustomerCard, InboxRow
+from agentdesk.models import CONVERSATION_STATUSES, Agent, CustomerCard, InboxRow
 from agentdesk.quickreply import loader
 from agentdesk.quickreply.search import Context, ReplyIndex
 from agentdesk.quickreply.variables import context_values, fill
-from agentdesk.safetext import one_line
 from agentdesk.store import CacheError, Store, agents, customers, inbox, outbox, quickreplies, thread, writes
 from agentdesk.workflow import sla
 from agentdesk.store.inbox import TABS, InboxFilter
@@ -55,6 +53,7 @@ from agentdesk.ui.widgets.header import HeaderBar
 from agentdesk.ui.widgets.inbox_list import InboxList
 from agentdesk.ui.widgets.sidebar import Sidebar
 from agentdesk.ui.widgets.followup_list import FollowupList
+from agentdesk.ui.widgets.thread_title import handoff_text, title_text
 from agentdesk.ui.widgets.thread_view import ThreadView
 from agentdesk.ui.workflows import WorkflowMixin
 
@@ -203,6 +202,7 @@ class AgentDeskApp(WorkflowMixin, App[int]):
         header.shop = shop
         self.shop_name = shop or ""
         header.agent = self.me_name
+        header.away = any(a.id == me and a.status == "away" for a in everyone)
         if self.sync is None:
             header.connection = "demo" if self.demo else "offline"
         self.query_one(InboxList).agent_names = names
@@ -744,42 +744,16 @@ class AgentDeskApp(WorkflowMixin, App[int]):
         if row is None:
             title.update("")
             return
-        text = Text.assemble(" ", (one_line(row.customer_name, limit=60), "bold"))
-        if row.vip_level:
-            text.append(f" V{row.vip_level}", style="bold #ffd75f")
-        text.append(f"  {row.group}", style="bold #ff5f5f" if row.group == "客诉" else "grey66")
-        if row.complaint:
-            text.append(" " + self.t("inbox.complaint"), style="bold underline #ff5f5f")
-        if row.priority >= 2:
-            text.append(f" !{PRIORITY_NAMES.get(row.priority, '')}", style="bold #ff5f5f")
-        for tag in row.tags[:4]:
-            text.append(f" #{one_line(tag, limit=12)}", style="#87afd7")
-        assignee = self.agent_names.get(row.assignee_id or "", self.t("inbox.unassigned"))
-        text.append(f"  · {assignee}", style="grey58")
-        if row.waiting_since is not None:
-            waited = self.clock.now() - row.waiting_since
-            timers = self.settings.timers
-            style = "bold #ff5f5f" if waited >= timers.red_seconds else "#ffaf00" if waited >= timers.amber_seconds else "grey66"
-            text.append("  " + self.t("thread.waiting", t=timefmt.duration(waited)), style=style)
+        text = title_text(row, t=self.t, agent_names=self.agent_names, now=self.clock.now(),
+                          timers=self.settings.timers)
         title.update(text)
 
     def _show_handoff(self, handoff) -> None:
         """The newest transfer line as a banner over the thread: who handed the customer
         over, when, and their note, so nobody asks the customer to repeat themselves."""
         banner = self.query_one("#handoff-banner", Static)
-        info = (handoff.meta or {}).get("handoff") if handoff is not None else None
-        if not info:
-            banner.display = False
-            return
-        who = one_line(str(info.get("from_name") or self.agent_names.get(info.get("from") or "", "?")), limit=20)
-        when = timefmt.clock(handoff.at, self.clock.now())
-        line = Text.assemble(("⇄ " + self.t("thread.handoff", who=who, when=when), "bold"))
-        target = info.get("to_agent_name") or info.get("to_group")
-        if target:
-            line.append("  " + self.t("thread.handoff_to_group", group=one_line(str(target), limit=20)))
-        note = one_line(str(info.get("note") or ""), limit=300)
-        if note:
-            line.append("\n" + note)
-        banner.update(line)
-        banner.display = True
+        line = handoff_text(handoff, t=self.t, agent_names=self.agent_names, now=self.clock.now())
+        if line is not None:
+            banner.update(line)
+        banner.display = line is not None
 

@@ -14,7 +14,8 @@ class ActionCommands(Provider):
     def _entries(self):
         app = self.app
         t = app.t  # type: ignore[attr-defined]
-        for spec in ACTIONS:
+        # An app may bring its own registry (the monitor's has no write action at all).
+        for spec in getattr(app, "action_specs", ACTIONS):
             if not spec.palette or (spec.write and app.read_only):  # type: ignore[attr-defined]
                 continue
             name = f"{t(spec.label)} ({spec.key_display or spec.keys})"

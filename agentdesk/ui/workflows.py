@@ -12,7 +12,6 @@ screens and workers together).
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 
 from rich.text import Text
 from textual import work
@@ -33,20 +32,17 @@ from agentdesk.ui.screens.tags import TagsAndPriority, TagsScreen
 from agentdesk.ui.widgets.composer import Composer
 from agentdesk.ui.widgets.followup_list import FollowupList
 from agentdesk.workflow import greeting, lifecycle, metrics, outreach, sla, snooze, triage
+from agentdesk.workflow.kpi import day_start  # the same midnight as the supervisor's KPIs
 from agentdesk.workflow.rules import Rules
 
 #: Background rules run this often (seconds): alerts, greetings, due follow-ups.
 WORKFLOW_EVERY = 5.0
 MYDAY_EVERY = 15.0
+#: How long Alt+B waits for the shop to answer before saying the status did not change.
+PRESENCE_WAIT = 30.0
 #: The group filter cycles through these (None: any group; "mine": the agent's groups).
 GROUP_CYCLE: tuple[str | None, ...] = (None, "mine", *GROUPS)
 TAG_SUGGESTIONS = ["催发货", "改地址", "退款", "换货", "差评风险", "老客户", "大促", "缺货"]
-
-
-def day_start(now: float) -> float:
-    """Local midnight of the day ``now`` falls in: "my day" counts from here."""
-    moment = datetime.fromtimestamp(now)
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
 class WorkflowMixin:
@@ -542,3 +538,31 @@ class WorkflowMixin:
         if choice == "mine":
             return self.t("group.mine") + " " + "/".join(self._my_groups())
         return choice
+
+    # -- presence: online / away ---------------------------------------------------------------
+
+    def action_toggle_away(self) -> None:
+        """Alt+B: away ⇄ online. Not queued in the outbox like the other writes: being
+        away means something only while connected, so it goes straight through the sync
+        engine; the header shows it once the shop's answer is in the cache."""
+        if self.read_only:
+            self.notify(self.t("notify.read_only"), severity="warning")
+            return
+        mine = next((a for a in self.agents if a.id == self.me), None)
+        self.set_presence("online" if mine is not None and mine.status == "away" else "away")
+
+    @work(thread=True, exclusive=True, group="presence", exit_on_error=False)
+    def set_presence(self, status: str) -> None:
+        future = self.sync.request_presence(status) if self.sync is not None else None
+        if future is None:
+            self.call_from_thread(self.notify, self.t("presence.no_connection"), severity="warning")
+            return
+        try:
+            future.result(timeout=PRESENCE_WAIT)
+        except Exception as exc:  # any failure is told; none is fatal
+            future.cancel()
+            self.call_from_thread(self.notify, self.t("presence.failed", e=str(exc) or type(exc).__name__),
+                                  severity="error")
+            return
+        key = "presence.now_away" if status == "away" else "presence.now_online"
+        self.call_from_thread(self.notify, self.t(key), timeout=4)

@@ -18,7 +18,7 @@ def help_table(t: Catalog, visible: list[ActionSpec]) -> Table:
     table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=True)
     table.add_column(style="bold #5fd7ff", no_wrap=True, width=14)
     table.add_column(ratio=1)
-    for scope in ("app", "inbox", "composer"):
+    for scope in ("app", "inbox", "composer", "conversation"):
         specs = [a for a in visible if a.scope == scope]
         if not specs:
             continue
@@ -34,10 +34,11 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,f1,question_mark,q", "dismiss", show=False),
     ]
 
-    def __init__(self, t: Catalog, read_only: bool = False) -> None:
+    def __init__(self, t: Catalog, read_only: bool = False, specs: list[ActionSpec] | None = None) -> None:
+        """``specs``: the actions to list (the monitor passes its own registry)."""
         super().__init__()
         self._t = t
-        self._visible = [a for a in ACTIONS if not (read_only and a.write)]
+        self._visible = [a for a in (ACTIONS if specs is None else specs) if not (read_only and a.write)]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box") as box:

@@ -1,4 +1,5 @@
-"""The header line: product, shop, who you are, connection state and the clock."""
+"""The header line: product, shop, who you are (and whether you are away), connection
+state and the clock."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from agentdesk.i18n import Catalog
 from agentdesk.safetext import one_line
 
 CONNECTION_STYLE = {"online": "#5fd787", "demo": "#5fafff", "offline": "#ff875f", "syncing": "#ffd75f"}
+AWAY_STYLE = "bold #ffd75f"
 
 
 class HeaderBar(Widget):
@@ -21,6 +23,10 @@ class HeaderBar(Widget):
     connection = reactive("offline")
     last_sync: reactive[float | None] = reactive(None)
     pending = reactive(0)
+    #: I set myself away (Alt+B); the app reads it from the cache with my identity.
+    away = reactive(False)
+    #: agent | supervisor: how "who you are" is labelled.
+    role = reactive("agent")
 
     def __init__(self, *, now: Callable[[], float], t: Catalog, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -39,12 +45,16 @@ class HeaderBar(Widget):
             "  ",
             (one_line(self.shop), "bold"),
             ("  │  ", "grey50"),
-            (t("header.agent") + " ", "grey58"),
+            (t("header.supervisor" if self.role == "supervisor" else "header.agent") + " ", "grey58"),
             (one_line(self.agent), "bold"),
+        )
+        if self.away:
+            left.append(" ◐ " + t("header.away"), style=AWAY_STYLE)
+        left.append_text(Text.assemble(
             ("  │  ", "grey50"),
             ("● ", dot_style),
             (t(f"conn.{self.connection}"), dot_style),
-        )
+        ))
         if self.connection != "demo":
             if self.connection != "online":
                 when = time.strftime("%H:%M", time.localtime(self.last_sync)) if self.last_sync else None

@@ -74,9 +74,12 @@ class InboxList(Widget, can_focus=True):
         timers: TimerSettings,
         t: Catalog,
         agent_names: dict[str, str] | None = None,
+        show_assignee: bool = False,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
+        #: Name each row's agent (the supervisor's board lists everyone's conversations).
+        self.show_assignee = show_assignee
         self._now = now
         self._thresholds = timers
         self._t = t
@@ -261,6 +264,9 @@ class InboxList(Widget, can_focus=True):
             extra = Text(" " + self._t(f"status.{row.status}"), style=p.status)
         elif row.assignee_id is None:
             extra = Text(" " + self._t("inbox.unassigned"), style=p.status)
+        if self.show_assignee and row.assignee_id:
+            name = one_line(self.agent_names.get(row.assignee_id, row.assignee_id), limit=8)
+            extra.append(" " + name, style=p.name)
         unread = Text(f" {row.unread} ", style=p.unread) if row.unread else Text("")
         room = width - 3 - tag.cell_len - extra.cell_len - unread.cell_len - 2
         preview = Text(" " + fit(one_line(row.preview), max(0, room)), style=p.dim)
