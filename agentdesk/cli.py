@@ -87,11 +87,24 @@ def run_app(args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
+def first_demo_sync(engine) -> None:
+    """First run of a demo: build the cache from the in-process demo shop (< 1 s) before
+    the app opens, so it opens on a full inbox."""
+    import asyncio
+
+    if engine.synced():
+        return
+
+    async def first_sync() -> None:
+        await engine.identify()
+        await engine.initial_sync()
+
+    asyncio.run(first_sync())
+
+
 def run_monitor(args: argparse.Namespace, settings) -> int:
     """The supervisor's read-only board, on its own cache (never the agent's) and a
     read-only client; with ``--demo``, over a demo shop whose agents work by themselves."""
-    import asyncio
-
     from agentdesk.config import ConfigError
     from agentdesk.store import CacheError, Store, reset_cache
     from agentdesk.sync import connect
@@ -110,13 +123,8 @@ def run_monitor(args: argparse.Namespace, settings) -> int:
     except CacheError as exc:
         return fail(f"cache error: {exc}")
     engine = SyncEngine(store, client)
-    if args.demo and not engine.synced():  # first run: the demo shop is in-process (< 1 s)
-
-        async def first_sync() -> None:
-            await engine.identify()
-            await engine.initial_sync()
-
-        asyncio.run(first_sync())
+    if args.demo:
+        first_demo_sync(engine)
 
     from agentdesk.ui.monitor.app import MonitorApp
 
@@ -131,8 +139,6 @@ def run_monitor(args: argparse.Namespace, settings) -> int:
 def open_workstation(args: argparse.Namespace, settings, path):
     """The cache and its sync engine: the in-process demo shop with ``--demo``, the
     configured shop otherwise (no shop configured: the cache alone, offline)."""
-    import asyncio
-
     from agentdesk.store import Store, reset_cache
     from agentdesk.sync import connect
     from agentdesk.sync.engine import SyncEngine
@@ -151,13 +157,7 @@ def open_workstation(args: argparse.Namespace, settings, path):
             store.close()
             raise
         engine = SyncEngine(store, client)
-        if not engine.synced():  # first run: build the cache from the demo shop (< 1 s)
-
-            async def first_sync() -> None:
-                await engine.identify()
-                await engine.initial_sync()
-
-            asyncio.run(first_sync())
+        first_demo_sync(engine)
         return store, engine
     store = Store(path)
     if not settings.shop.url:

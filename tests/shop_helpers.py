@@ -46,3 +46,22 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+async def no_sleep(_seconds: float) -> None:
+    """A client's backoff sleep that only yields (retries at once, in tests)."""
+    import asyncio
+
+    await asyncio.sleep(0)
+
+
+async def until(pilot, predicate, timeout: float = 15.0) -> None:
+    """Wait, pausing the app, until ``predicate()`` holds – a condition, not a time."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached")
+        await pilot.pause(0.05)

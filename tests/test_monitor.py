@@ -32,6 +32,7 @@ from agentdesk.ui.widgets.thread_view import ThreadView
 from agentdesk.workflow import kpi
 
 from conftest import ANCHOR, screen_text
+from shop_helpers import no_sleep, until
 
 SIZE = (160, 45)
 SUPERVISOR = "demo-s01-linjie"
@@ -54,9 +55,6 @@ class Recorder:
         return [r for r in self.requests if r[0] not in ("GET", "HEAD")]
 
 
-async def no_sleep(_s: float) -> None:
-    await asyncio.sleep(0)
-
 
 @pytest.fixture
 def shop(tmp_path):
@@ -78,14 +76,6 @@ def make_monitor(shop, tmp_path, clock=None):
     app = MonitorApp(store=store, settings=Settings(ui=UISettings(language="zh")), sync=engine, clock=clock)
     return app, store, recorder
 
-
-async def until(pilot, predicate, timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached")
-        await pilot.pause(0.05)
 
 
 def board_ready(app) -> bool:

@@ -3,7 +3,6 @@ in-process reference shop (httpx ASGI transport), shown in the header."""
 
 from __future__ import annotations
 
-import asyncio
 
 import httpx
 import pytest
@@ -17,12 +16,10 @@ from agentdesk.ui.app import AgentDeskApp
 from agentdesk.ui.widgets.header import HeaderBar
 
 from conftest import screen_text
+from shop_helpers import no_sleep, until
 
 SIZE = (160, 45)
 
-
-async def no_sleep(_s: float) -> None:
-    await asyncio.sleep(0)
 
 
 @pytest.fixture
@@ -42,14 +39,6 @@ def synced_app(shop, tmp_path, token="demo-a01-xiaomei", *, language="zh", read_
                        clock=Clock(), read_only=read_only)
     return app, store
 
-
-async def until(pilot, predicate, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached")
-        await pilot.pause(0.05)
 
 
 def header_line(app) -> str:

@@ -18,13 +18,10 @@ from agentdesk.sync.client import ShopClient, ShopReader
 from agentdesk.sync.engine import Changes, SyncEngine
 
 from conftest import ANCHOR
-from shop_helpers import Clock
+from shop_helpers import Clock, no_sleep
 
 A01, A02, S01 = "demo-a01-xiaomei", "demo-a02-ajie", "demo-s01-linjie"
 
-
-async def no_sleep(_s: float) -> None:
-    await asyncio.sleep(0)
 
 
 @pytest.fixture

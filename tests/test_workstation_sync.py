@@ -4,7 +4,6 @@ the header's connection state."""
 
 from __future__ import annotations
 
-import asyncio
 
 import httpx
 import pytest
@@ -21,12 +20,10 @@ from agentdesk.ui.widgets.inbox_list import InboxList
 from agentdesk.ui.widgets.thread_view import ThreadView
 
 from conftest import screen_text
+from shop_helpers import no_sleep, until
 
 SIZE = (160, 45)
 
-
-async def no_sleep(_s: float) -> None:
-    await asyncio.sleep(0)
 
 
 @pytest.fixture
@@ -44,14 +41,6 @@ def make_synced_app(shop, tmp_path, token="demo-a01-xiaomei", name="cache.sqlite
     app = AgentDeskApp(store=store, settings=Settings(ui=UISettings(language="zh")), sync=engine, clock=Clock())
     return app, store
 
-
-async def until(pilot, predicate, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached")
-        await pilot.pause(0.05)
 
 
 async def test_live_customer_message_reply_pending_then_sent(shop, tmp_path):

@@ -55,6 +55,7 @@ from agentdesk.ui.widgets.sidebar import Sidebar
 from agentdesk.ui.widgets.followup_list import FollowupList
 from agentdesk.ui.widgets.thread_title import handoff_text, title_text
 from agentdesk.ui.widgets.thread_view import ThreadView
+from agentdesk.ui.sync_host import SyncHost
 from agentdesk.ui.workflows import WorkflowMixin
 
 PAGE = 50
@@ -62,7 +63,7 @@ THREAD_PAGE = 50
 STATUS_CYCLE: tuple[str | None, ...] = (*CONVERSATION_STATUSES, None)
 
 
-class AgentDeskApp(WorkflowMixin, App[int]):
+class AgentDeskApp(WorkflowMixin, SyncHost, App[int]):
     CSS_PATH = "agentdesk.tcss"
     TITLE = "agentdesk"
     BINDINGS = actions.bindings("app")
@@ -152,26 +153,7 @@ class AgentDeskApp(WorkflowMixin, App[int]):
         self._thread_reads = 0  # generations of thread re-reads asked for …
         self._thread_shown = 0  # … and the newest one applied
         self.set_interval(0.3, self._flush_inbox_refresh)
-        if self.sync is not None:
-            self.sync.on_change = lambda changes: self.post_message(SyncChanged(changes))
-            self.sync.on_status = lambda status: self.post_message(SyncStatusChanged(status))
-            self.run_sync()
-
-    def on_unmount(self) -> None:
-        if self.sync is not None:
-            self.sync.stop()
-
-    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
-    def run_sync(self) -> None:
-        """The sync engine on its own event loop in this thread: HTTP and SQLite
-        writes never touch the UI loop."""
-        import asyncio
-
-        assert self.sync is not None
-        try:
-            asyncio.run(self.sync.run())
-        except asyncio.CancelledError:
-            pass
+        self.start_sync()
 
     def _tick(self) -> None:
         """Wait timers are computed at draw time; redraw the lines that show them."""

@@ -7,6 +7,8 @@ binds one. Bindings, footer, help and palette are built from these lists.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from agentdesk.ui.actions import ACTIONS, ActionSpec
 
 #: Every action that changes shop state somewhere in agentdesk.
@@ -32,10 +34,15 @@ CONVERSATION: tuple[ActionSpec, ...] = (
 )
 
 
+#: Inbox keys that read differently on the board (Enter opens no composer; no "my groups").
+RELABEL = {"inbox.open": "act.open_read", "inbox.group": "act.group_read"}
+
+
 def inbox_specs() -> list[ActionSpec]:
-    """The inbox list's own keys that the monitor keeps."""
+    """The inbox list's own keys that the monitor keeps, described as the board uses them."""
     hidden = {f"app.tab('{tab}')" for tab in HIDDEN_TABS}
-    return [a for a in ACTIONS if a.scope == "inbox" and a.action not in hidden]
+    return [replace(a, label=RELABEL.get(a.id, a.label)) for a in ACTIONS
+            if a.scope == "inbox" and a.action not in hidden]
 
 
 def all_specs() -> list[ActionSpec]:

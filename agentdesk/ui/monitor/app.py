@@ -39,6 +39,7 @@ from agentdesk.ui.monitor.panels import AgentsPanel, KpiPanel, QueuesPanel
 from agentdesk.ui.monitor.screens import BoardScreen, ConversationScreen
 from agentdesk.ui.monitor.traffic_chart import TrafficChart
 from agentdesk.ui.screens.help import HelpScreen
+from agentdesk.ui.sync_host import SyncHost
 from agentdesk.ui.widgets.header import HeaderBar
 from agentdesk.ui.widgets.inbox_list import InboxList
 from agentdesk.ui.widgets.sidebar import Sidebar
@@ -82,7 +83,7 @@ class ListCount(Message):
     count: int
 
 
-class MonitorApp(App[int]):
+class MonitorApp(SyncHost, App[int]):
     CSS_PATH = ["../agentdesk.tcss", "monitor.tcss"]
     TITLE = "agentdesk monitor"
     BINDINGS = [spec.binding() for spec in BOARD]
@@ -146,27 +147,9 @@ class MonitorApp(App[int]):
         self.load_identity()
         self.load_board()
         self.set_interval(1.0, self._tick)
-        if self.sync is not None:
-            self.sync.on_change = lambda changes: self.post_message(SyncChanged(changes))
-            self.sync.on_status = lambda status: self.post_message(SyncStatusChanged(status))
-            self.run_sync()
-        else:
+        if not self.start_sync():
             for header in self._headers():
                 header.connection = "demo" if self.demo else "offline"
-
-    def on_unmount(self) -> None:
-        if self.sync is not None:
-            self.sync.stop()
-
-    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
-    def run_sync(self) -> None:
-        import asyncio
-
-        assert self.sync is not None
-        try:
-            asyncio.run(self.sync.run())
-        except asyncio.CancelledError:
-            pass
 
     def _tick(self) -> None:
         """Waits are drawn against the clock: redraw them; re-read what sync changed."""
@@ -347,7 +330,7 @@ class MonitorApp(App[int]):
         self._render_title()
         if self._early is not None:
             early, self._early = self._early, None
-            self._conversation_loaded(early)
+            self.call_after_refresh(self._conversation_loaded, early)  # once laid out: it opens at the end
 
     def _conversation_screen(self) -> ConversationScreen | None:
         """The conversation screen once it is composed (None before, or when not open)."""
