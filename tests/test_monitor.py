@@ -164,7 +164,8 @@ async def test_enter_reads_a_conversation_without_a_composer_and_esc_goes_back(s
         assert "只读" in text
         assert not any(screen.query(Composer) for screen in app.screen_stack)
         await pilot.press("alt+j")  # the next conversation of the board's list
-        second = lst.rows[1]
+        index = next(i for i, r in enumerate(lst.rows) if r.id == first.id)
+        second = lst.rows[index + 1]  # (the cursor stays on its conversation across live re-reads)
         await until(pilot, lambda: view.conversation_id == second.id)
         await pilot.press("k")
         await until(pilot, lambda: view.conversation_id == first.id)

@@ -137,7 +137,8 @@ def test_monitor_board(snap_compare, monitor_store):
             await app.workers.wait_for_complete()
             await pilot.pause()
             if (board.query_one(KpiPanel).report is not None and board.query_one(TrafficChart).traffic is not None
-                    and board.query_one(InboxList).rows and app.agents):
+                    and board.query_one(InboxList).rows and app.agents
+                    and str(board.query_one("#board-list-title").render()).strip()):
                 break
         await app.workers.wait_for_complete()
         await pilot.pause()
