@@ -102,3 +102,21 @@ def test_an_empty_cache_has_every_queue(tmp_path):
         s.close()
     assert b.agents == [] and [q.group for q in b.queues] == ["售前", "售后", "客诉"]
     assert all(q.waiting == 0 and q.longest_wait_since is None for q in b.queues)
+
+
+def test_queues_count_waiting_red_and_late_per_group(store):
+    """(Moved from the old metrics.team_queue, which the board replaces.)"""
+    def waits(c):
+        for cid, group, waited in [
+            ("p1", "售前", 10), ("p2", "售前", 120), ("p3", "售前", 400),
+            ("s1", "售后", 100), ("k1", "客诉", 180),
+        ]:
+            conversation(c, cid, group=group, assignee=None)
+            say(c, cid, "在吗", NOW - waited)
+        conversation(c, "answered", group="客诉")
+        say(c, "answered", "在吗", NOW - 900)
+        reply(c, "answered", NOW - 800)
+
+    store.write(waits)
+    q = {line.group: (line.waiting, line.red, line.late) for line in store.read(board, NOW, DAY, TIMERS).queues}
+    assert q == {"售前": (3, 2, 1), "售后": (1, 1, 0), "客诉": (1, 1, 1)}

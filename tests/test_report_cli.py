@@ -4,7 +4,6 @@ one-line errors, the unreachable shop, and the demo end to end."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import re
@@ -228,8 +227,6 @@ def test_an_unreachable_shop_without_a_synced_cache_is_an_error(tmp_path, clock,
     assert "cannot reach the shop" in line and "fresh-monitor.sqlite" in line
 
 
-@pytest.mark.skipif(importlib.util.find_spec("agentdesk.shop.colleagues") is None,
-                    reason="the demo shop's colleagues are not there yet")
 def test_demo_end_to_end_syncs_its_own_monitor_cache(capsys, monkeypatch):
     now = time.time()
     monkeypatch.setattr(report_commands, "CLOCK", FixedClock(now))

@@ -103,27 +103,6 @@ def test_an_empty_day_has_no_median_or_shares(store):
     assert day == metrics.MyDay(0, None, None, None, 0, 0)
 
 
-def test_team_queue_counts_waiting_red_and_late_per_group(store):
-    def scene(c):
-        for cid, group, waited in [
-            ("p1", "售前", 10), ("p2", "售前", 120), ("p3", "售前", 400),
-            ("s1", "售后", 100), ("k1", "客诉", 180),
-        ]:
-            conversation(c, cid, group=group, assignee=None)
-            say(c, cid, "在吗", NOW - waited)
-        conversation(c, "answered", group="客诉")
-        say(c, "answered", "在吗", NOW - 900)
-        reply(c, "answered", NOW - 800)
-
-    store.write(scene)
-    q = store.read(metrics.team_queue, NOW, TIMERS)
-    assert q == {
-        "售前": metrics.QueueCount(3, 2, 1),
-        "售后": metrics.QueueCount(1, 1, 0),
-        "客诉": metrics.QueueCount(1, 1, 1),
-    }
-
-
 # --- outreach ------------------------------------------------------------------------------
 
 

@@ -16,8 +16,7 @@ outbox row that tells the shop about it commit together.
 * :mod:`~agentdesk.workflow.lifecycle` – status, snooze, priority, tags, group and
   transfers: changed locally at once and queued for the shop.
 * :mod:`~agentdesk.workflow.greeting` – the automatic greeting of a waiting customer.
-* :mod:`~agentdesk.workflow.metrics` – my day (handled, first-response times) and the
-  team's queue per group.
+* :mod:`~agentdesk.workflow.metrics` – my day (handled, first-response times).
 * :mod:`~agentdesk.workflow.outreach` – campaign audiences (never opted-out customers)
   and rate-limited sending through the outbox.
 * :mod:`~agentdesk.workflow.kpi` – the team's KPIs over a window: rounds, first response

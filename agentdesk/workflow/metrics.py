@@ -1,4 +1,4 @@
-"""How my day is going, and how long the team's queue is.
+"""How my day is going (the team's queues are on the supervisor's board: workflow.board).
 
 "My day" is counted exactly as the supervisor's KPIs count it (:mod:`agentdesk.workflow.kpi`:
 rounds, responders, the window ``[day_start, now)``), so the workstation's my-day line and
@@ -14,7 +14,6 @@ import statistics
 from dataclasses import dataclass
 
 from agentdesk.config import TimerSettings
-from agentdesk.models import GROUPS
 from agentdesk.workflow import kpi
 
 
@@ -56,24 +55,3 @@ def my_day(conn: sqlite3.Connection, me: str, day_start: float, now: float, time
         waiting_now=waiting_now,
         responses=len(times),
     )
-
-
-@dataclass(frozen=True)
-class QueueCount:
-    """Customers waiting in one group; red includes late (each is "at least")."""
-
-    waiting: int = 0
-    red: int = 0
-    late: int = 0
-
-
-def team_queue(conn: sqlite3.Connection, now: float, timers: TimerSettings) -> dict[str, QueueCount]:
-    """Waiting / red / late per group (every group present), for the supervisor board."""
-    counts = {g: QueueCount() for g in GROUPS}
-    for grp, waiting, red, late in conn.execute(
-        "SELECT grp, count(*), total(waiting_since <= :red), total(waiting_since <= :late) FROM conversations "
-        "WHERE status = 'open' AND wait_rank = 0 GROUP BY grp",
-        {"red": now - timers.red_seconds, "late": now - timers.late_seconds},
-    ):
-        counts[grp] = QueueCount(waiting, int(red), int(late))
-    return counts

@@ -15,7 +15,7 @@ from agentdesk import timefmt
 from agentdesk.config import KpiSettings, TimerSettings
 from agentdesk.i18n import Catalog
 from agentdesk.safetext import one_line
-from agentdesk.workflow import kpi
+from agentdesk.workflow import kpi, report
 from agentdesk.workflow.board import AgentLine, QueueLine
 
 STATUS_STYLE = {"online": "#5fd787", "away": "#ffd75f", "offline": "grey50"}
@@ -176,9 +176,4 @@ class KpiPanel(_Panel):
         return table
 
     def targets_line(self) -> Text:
-        s, t = self.settings, self._t
-        return Text(t("kpi.targets", median=timefmt.duration(s.first_response_median_seconds),
-                      p90=timefmt.duration(s.first_response_p90_seconds), secs=s.reply_within_seconds,
-                      within=f"{s.within_share:.0%}", rate=f"{s.response_rate_3min:.0%}",
-                      resolution=f"{s.resolution_rate:.0%}", complaint=f"{s.complaint_rate:.0%}",
-                      hours=s.business_hours), style="grey58")
+        return Text(report.targets(self.settings, self._t.language), style="grey58")
