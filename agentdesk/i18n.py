@@ -305,7 +305,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "act.away": ("离开/在线", "Away/online"),
     "act.away.help": ("切换离开与在线（主管看板上显示）", "Switch between away and online (shown on the supervisor's board)"),
     "header.away": ("离开", "away"),
-    "presence.now_away": ("已设为离开（Alt+B 回到在线）", "You are away (Alt+B: back online)"),
+    "presence.now_away": ("已设为离开（Alt+L 回到在线）", "You are away (Alt+L: back online)"),
     "presence.now_online": ("已回到在线", "You are online again"),
     "presence.failed": ("在线状态没有改成：{e}", "Your status did not change: {e}"),
     "presence.no_connection": ("未连接店铺，不能更改在线状态", "Not connected to the shop: your status cannot change"),

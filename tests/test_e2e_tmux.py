@@ -76,7 +76,8 @@ def env(tmp_path):
 def test_demo_in_a_real_terminal(env, tmp_path):
     # Run from an empty folder so the repo's config.toml is not picked up; zh UI.
     cmd = f"cd {tmp_path} && {AGENTDESK} --demo"
-    (tmp_path / "config.toml").write_text('[ui]\nlanguage = "zh"\n', encoding="utf-8")
+    # No simulated arrivals: on a slow run new customers pushed the replied row off screen.
+    (tmp_path / "config.toml").write_text('[ui]\nlanguage = "zh"\n[demo]\nsimulate = 0\n', encoding="utf-8")
     term = Terminal(env, cmd)
     try:
         screen = term.wait_for("拾光生活旗舰店")

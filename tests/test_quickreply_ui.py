@@ -157,6 +157,11 @@ async def test_suggestions_follow_the_customer_and_alt_number_inserts(demo_store
         assert composer.text == text
         await settle(pilot, app)
         assert demo_store.read(lambda c: c.execute("SELECT reply_id FROM reply_usage").fetchall()) == [(reply_id,)]
+        # A real terminal's Alt+2 (ESC 2) reaches Textual as the character "™": it picks too.
+        _, second = composer.suggestions[1]
+        await pilot.press("trade_mark_sign")
+        await pilot.pause()
+        assert composer.text == text + second
 
 
 async def test_a_bad_reply_file_is_reported_and_the_rest_load(demo_store, tmp_path, monkeypatch):

@@ -379,3 +379,24 @@ async def test_enter_sends_everything_typed_before_it(demo_store):
         bodies = [m.body for m in demo_store.read(thread.latest, first.id, 5)]
         assert bodies[-1] == text
         assert app.query_one(Composer).text == ""
+
+
+def test_every_action_has_a_key_a_real_terminal_delivers():
+    """Terminals send Alt+<key> as ESC <key>; Textual reads some of those as other keys
+    (ESC b → Ctrl+Left, ESC 1 → "¡"). Each action needs a key that arrives as itself; the
+    suggestion keys Alt+1..3 are taken by their characters in the composer instead."""
+    from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
+    from textual.keys import _character_to_key
+
+    from agentdesk.ui.actions import ACTIONS
+    from agentdesk.ui.widgets.composer import OPTION_DIGITS
+
+    remapped = {f"alt+{seq[1]}" for seq in ANSI_SEQUENCES_KEYS if len(seq) == 2 and seq[0] == "\x1b"}
+    assert {"alt+b", "alt+f", "alt+1"} <= remapped  # what the terminal really does to these
+    for spec in ACTIONS:
+        keys = set(spec.keys.split(","))
+        if spec.id.startswith("composer.suggest"):
+            n = int(spec.id[-1])
+            assert OPTION_DIGITS[_character_to_key(ANSI_SEQUENCES_KEYS[f"\x1b{n}"])] == n
+            continue
+        assert keys - remapped, f"{spec.id}: {spec.keys} never arrives from a real terminal"

@@ -47,6 +47,10 @@ class ActionSpec:
         )
 
 
+#: Real terminals send Alt+<key> as ESC <key>, and Textual reads some of those as other
+#: keys (ESC f / ESC b: Ctrl+Right / Ctrl+Left, iTerm's word moves; ESC 1…: "¡™£…", the
+#: macOS Option characters). An action on one of these also has a key that arrives as
+#: itself (Alt+H 回访, Alt+L 离开); Alt+1..3 are recognised by their characters (Composer).
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("app.next", "alt+j", "next_conversation", "act.next", "app", ordered=True, key_display="Alt+J"),
     ActionSpec("app.prev", "alt+k", "prev_conversation", "act.prev", "app", ordered=True, key_display="Alt+K"),
@@ -62,11 +66,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("app.snooze", "alt+p", "snooze", "act.snooze", "app", show=False, write=True, ordered=True, key_display="Alt+P"),
     ActionSpec("app.reopen", "alt+o", "reopen", "act.reopen", "app", show=False, write=True, ordered=True, key_display="Alt+O"),
     ActionSpec("app.tags", "alt+t", "tags", "act.tags", "app", show=False, write=True, ordered=True, key_display="Alt+T"),
-    ActionSpec("app.followup", "alt+f", "followup", "act.followup", "app", show=False, write=True, ordered=True, key_display="Alt+F"),
+    ActionSpec("app.followup", "alt+h,alt+f", "followup", "act.followup", "app", show=False, write=True, ordered=True, key_display="Alt+H"),
     ActionSpec("app.customer_note", "alt+c", "customer_note", "act.customer_note", "app", show=False, write=True, ordered=True, key_display="Alt+C"),
     ActionSpec("app.orders", "f4", "order_actions", "act.orders", "app", show=False, write=True, ordered=True, key_display="F4"),
     ActionSpec("app.outreach", "f6", "outreach", "act.outreach", "app", show=False, write=True, key_display="F6"),
-    ActionSpec("app.away", "alt+b", "toggle_away", "act.away", "app", show=False, write=True, key_display="Alt+B"),
+    ActionSpec("app.away", "alt+l,alt+b", "toggle_away", "act.away", "app", show=False, write=True, key_display="Alt+L"),
     ActionSpec("app.quit", "ctrl+q", "quit", "act.quit", "app", priority=True, key_display="Ctrl+Q"),
     ActionSpec("app.focus_next", "tab", "focus_next", "act.focus_next", "app", show=False, key_display="Tab", palette=False),
     ActionSpec("inbox.down", "down,j", "cursor_down", "act.down", "inbox", show=False, key_display="↓/j", palette=False),

@@ -38,7 +38,7 @@ from agentdesk.workflow.rules import Rules
 #: Background rules run this often (seconds): alerts, greetings, due follow-ups.
 WORKFLOW_EVERY = 5.0
 MYDAY_EVERY = 15.0
-#: How long Alt+B waits for the shop to answer before saying the status did not change.
+#: How long Alt+L waits for the shop to answer before saying the status did not change.
 PRESENCE_WAIT = 30.0
 #: The group filter cycles through these (None: any group; "mine": the agent's groups).
 GROUP_CYCLE: tuple[str | None, ...] = (None, "mine", *GROUPS)
@@ -542,7 +542,7 @@ class WorkflowMixin:
     # -- presence: online / away ---------------------------------------------------------------
 
     def action_toggle_away(self) -> None:
-        """Alt+B: away ⇄ online. Not queued in the outbox like the other writes: being
+        """Alt+L: away ⇄ online. Not queued in the outbox like the other writes: being
         away means something only while connected, so it goes straight through the sync
         engine; the header shows it once the shop's answer is in the cache."""
         if self.read_only:

@@ -30,6 +30,11 @@ from agentdesk.ui import actions
 DRAFT_DEBOUNCE = 0.4
 
 
+#: Alt+1..3 in a real terminal: ESC 1..3, which Textual reads as the macOS Option
+#: characters ("¡™£", keys named after them). They pick a suggestion, or do nothing: a
+#: stray "¡" must not land in a customer's reply.
+OPTION_DIGITS = {"inverted_exclamation_mark": 1, "trade_mark_sign": 2, "pound_sign": 3}
+
 class Composer(TextArea):
     BINDINGS = actions.bindings("composer")
 
@@ -76,6 +81,9 @@ class Composer(TextArea):
     async def _on_key(self, event) -> None:
         """Our keys run here, after every character typed before them is in the text."""
         action = self._own_keys.get(event.key)
+        option_digit = OPTION_DIGITS.get(event.key)
+        if action is None and option_digit is not None:
+            action = f"suggestion({option_digit})"  # does nothing without that suggestion
         if action is None and event.character == "/" and self.cursor_location[1] == 0 and self.conversation_id:
             action = "pick"
         if action is None:

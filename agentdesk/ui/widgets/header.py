@@ -23,7 +23,7 @@ class HeaderBar(Widget):
     connection = reactive("offline")
     last_sync: reactive[float | None] = reactive(None)
     pending = reactive(0)
-    #: I set myself away (Alt+B); the app reads it from the cache with my identity.
+    #: I set myself away (Alt+L); the app reads it from the cache with my identity.
     away = reactive(False)
     #: agent | supervisor: how "who you are" is labelled.
     role = reactive("agent")
