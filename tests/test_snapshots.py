@@ -13,7 +13,7 @@ from textual.widgets._tabs import Underline
 
 from agentdesk.ui.widgets.composer import Composer
 
-from conftest import make_app
+from conftest import make_app, screen_text
 
 SIZE = (160, 45)
 
@@ -45,6 +45,18 @@ async def _ready(pilot) -> None:
             laid_out = region.width == cell_len(active.label_text)
             if laid_out and region.column_span == (underline.highlight_start, underline.highlight_end):
                 break
+        await pilot.pause(0.02)
+    # …and is painted so: a screen pushed next (the help overlay) shows this one as last
+    # painted, and under load the paint could still be the old label's underline.
+    for _ in range(200):
+        start, end = underline.highlight_start, underline.highlight_end
+        row = screen_text(app).splitlines()[2]
+        if row[start:end] == "━" * (end - start) and row[end:end + 1] == "╺":
+            break
+        # Under full-suite load the painted bar was seen stuck at the old label's width
+        # while the tab had its new one: ask Tabs to place it again (Textual's own
+        # method; it has no public one) until the paint agrees.
+        tabs._highlight_active(animate=False)
         await pilot.pause(0.02)
     await pilot.pause()
 
