@@ -82,6 +82,7 @@ def test_demo_in_a_real_terminal(env, tmp_path):
     try:
         screen = term.wait_for("拾光生活旗舰店")
         assert "我的" in screen and "未分配" in screen
+        term.wait_for("售后")  # the inbox rows are read after the header: Enter needs a row
         term.keys("Enter")  # open the longest-waiting conversation, cursor into the composer
         screen = term.wait_for("订单")
         term.keys("nihao tmux e2e", literal=True)
@@ -102,6 +103,7 @@ def test_demo_in_a_real_terminal(env, tmp_path):
     term = Terminal(env, cmd)
     try:
         term.wait_for("拾光生活旗舰店")
+        term.wait_for("售后")
         term.keys("a")  # All tab: the replied conversation is no longer waiting, so it
         # sorts after everyone who still waits; page down to it as a person would.
         for _ in range(10):
