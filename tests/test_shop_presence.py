@@ -15,7 +15,7 @@ import pytest
 from agentdesk.store import Store, agents
 from agentdesk.sync import apply, wire
 from agentdesk.sync.client import ShopClient, ShopReader
-from agentdesk.sync.engine import Changes, SyncEngine
+from agentdesk.sync.engine import IDLE_PAUSE, Changes, SyncEngine
 
 from conftest import ANCHOR
 from shop_helpers import Clock, no_sleep
@@ -161,10 +161,7 @@ async def test_client_set_status_and_the_reader_has_no_such_write(shop):
 
 
 class RunningEngine:
-    """A sync engine running as the app runs it: its own event loop in a worker thread.
-    Its feed wait must be at least a second (the API's ``wait`` is whole seconds): with 0,
-    every long-poll answers at once, and over the in-process transport the loop never
-    gets to anything else."""
+    """A sync engine running as the app runs it: its own event loop in a worker thread."""
 
     def __init__(self, engine: SyncEngine) -> None:
         self.engine = engine
@@ -231,4 +228,32 @@ async def test_away_is_said_again_after_a_reconnect(shop, clock, tmp_path):
     assert state.presence("a01") == "away"
     assert next(a for a in store.read(agents.all_agents) if a.id == "a01").status == "away"
     await engine.client.aclose()
+    store.close()
+
+
+class CountingFeed:
+    """ASGI middleware in front of the shop counting the feed requests."""
+
+    def __init__(self, app) -> None:
+        self.app, self.state, self.polls = app, app.state, 0
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"] == "/v1/events":
+            self.polls += 1
+        await self.app(scope, receive, send)
+
+
+def test_a_feed_wait_under_a_second_pauses_between_empty_answers(shop, tmp_path):
+    """The API long-polls in whole seconds, so ``wait=0`` asks it not to wait: an empty
+    answer is followed by a pause, not an immediate re-ask that starves the engine's loop
+    (over the in-process transport it used to hang there, presence writes included)."""
+    feed = CountingFeed(shop)
+    store = Store(tmp_path / "cache.sqlite")
+    engine = SyncEngine(store, client_for(feed), wait=0)
+    with RunningEngine(engine):
+        polls = feed.polls
+        assert engine.request_presence("away").result(timeout=10)["status"] == "away"
+        time.sleep(IDLE_PAUSE * 4)
+        asked = feed.polls - polls
+    assert 1 <= asked <= 8, asked  # about one per pause; without it, thousands
     store.close()

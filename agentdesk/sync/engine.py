@@ -36,6 +36,9 @@ PAGE = "sync.page."  # + resource: next page cursor, "done" when finished
 LAST_SYNC = "sync.last_at"
 #: The shop-wide reply library has no change events: it is re-read this often (seconds).
 REPLIES_EVERY = 600.0
+#: The shop long-polls in whole seconds, so a ``wait`` under 1 s asks it not to wait at
+#: all; an empty answer is then followed by this pause instead of an immediate re-ask.
+IDLE_PAUSE = 0.5
 
 
 @dataclass
@@ -410,7 +413,9 @@ class SyncEngine:
 
     async def _follow(self) -> None:
         while True:
-            await self.poll()
+            applied = await self.poll()
+            if not applied and self.wait < 1:
+                await asyncio.sleep(IDLE_PAUSE)
             if self.clock() - self._replies_at > REPLIES_EVERY:
                 await self.sync_quick_replies()
             self._set_status("online")
