@@ -169,6 +169,11 @@ async def test_enter_reads_a_conversation_without_a_composer_and_esc_goes_back(s
         await until(pilot, lambda: view.conversation_id == second.id)
         await pilot.press("k")
         await until(pilot, lambda: view.conversation_id == first.id)
+        before = (app.period, app.agent_filter, app.filter, [r.id for r in lst.rows])
+        await pilot.press("t", "c", "o")  # the board's own keys are off while reading
+        await quiet(pilot, app)
+        assert (app.period, app.agent_filter, app.filter, [r.id for r in lst.rows]) == before
+        assert not set("tco") & set(app.screen.active_bindings)  # nor offered in the footer
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, BoardScreen))
 

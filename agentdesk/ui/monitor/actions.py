@@ -27,6 +27,10 @@ BOARD: tuple[ActionSpec, ...] = (
     ActionSpec("app.quit", "ctrl+q", "quit", "act.quit", "app", priority=True, key_display="Ctrl+Q"),
 )
 
+#: Board keys that change what the board shows; while a conversation is read they are
+#: off (they would re-sort, under the reader, the list Alt+J/K steps through).
+BOARD_ONLY: frozenset[str] = frozenset({"toggle_period", "cycle_agent", "toggle_order"})
+
 CONVERSATION: tuple[ActionSpec, ...] = (
     ActionSpec("conversation.back", "escape", "back", "act.back", "conversation", key_display="Esc"),
     ActionSpec("conversation.next", "alt+j,j", "next_conversation", "act.next_read", "conversation", key_display="Alt+J"),
@@ -50,8 +54,9 @@ def all_specs() -> list[ActionSpec]:
     return [*BOARD, *inbox_specs(), *CONVERSATION]
 
 
-def allowed(action: str, parameters: tuple) -> bool:
-    """The monitor's gate: no write action, no tab that belongs to an agent."""
-    if action in WRITE_ACTIONS:
+def allowed(action: str, parameters: tuple, on_board: bool = True) -> bool:
+    """The monitor's gate: no write action, no tab that belongs to an agent, and the
+    board's own keys only on the board."""
+    if action in WRITE_ACTIONS or (action in BOARD_ONLY and not on_board):
         return False
     return not (action == "tab" and parameters and parameters[0] in HIDDEN_TABS)

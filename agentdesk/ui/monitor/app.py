@@ -137,7 +137,7 @@ class MonitorApp(SyncHost, App[int]):
         return bool(self.screen_stack) and bool(self.screen_stack[0].query(InboxList))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return allowed(action, parameters)
+        return allowed(action, parameters, on_board=self.screen is self.board_screen)
 
     # -- start ---------------------------------------------------------------------------
 
