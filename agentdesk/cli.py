@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-import time
 
 from agentdesk import __version__
 
@@ -59,27 +58,33 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_app(args: argparse.Namespace) -> int:
+    """The workstation, or with ``--monitor`` the supervisor's read-only board; each on its
+    own cache (the monitor never opens the agent's)."""
     from agentdesk.config import ConfigError, load_settings
-    from agentdesk.store import CacheError
+    from agentdesk.store import CacheError, reset_cache
+    from agentdesk.sync import connect
 
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
         return fail(f"config error: {exc}")
-    if args.monitor:
-        return run_monitor(args, settings)
-
-    path = settings.cache_path(demo=args.demo)
+    path = settings.cache_path(demo=args.demo, monitor=args.monitor)
+    if args.reset_cache:
+        reset_cache(path)
+        if args.demo:
+            reset_cache(connect.demo_server_path(path))
     try:
-        store, engine = open_workstation(args, settings, path)
+        store, engine = (open_monitor if args.monitor else open_workstation)(args, settings, path)
     except CacheError as exc:
         return fail(f"cache error: {exc}")
     except ConfigError as exc:
         return fail(f"config error: {exc}")
 
-    from agentdesk.ui.app import AgentDeskApp
-
-    app = AgentDeskApp(store=store, settings=settings, demo=args.demo, sync=engine)
+    if args.monitor:
+        from agentdesk.ui.monitor.app import MonitorApp as TuiApp
+    else:
+        from agentdesk.ui.app import AgentDeskApp as TuiApp
+    app = TuiApp(store=store, settings=settings, demo=args.demo, sync=engine)
     try:
         app.run()
     finally:
@@ -102,51 +107,28 @@ def first_demo_sync(engine) -> None:
     asyncio.run(first_sync())
 
 
-def run_monitor(args: argparse.Namespace, settings) -> int:
-    """The supervisor's read-only board, on its own cache (never the agent's) and a
-    read-only client; with ``--demo``, over a demo shop whose agents work by themselves."""
-    from agentdesk.config import ConfigError
-    from agentdesk.store import CacheError, Store, reset_cache
+def open_monitor(args: argparse.Namespace, settings, path):
+    """The supervisor's cache and a read-only client; with ``--demo``, over a demo shop
+    whose agents work by themselves."""
+    from agentdesk.store import Store
     from agentdesk.sync import connect
     from agentdesk.sync.engine import SyncEngine
 
-    path = settings.cache_path(demo=args.demo, monitor=True)
-    if args.reset_cache:
-        reset_cache(path)
-        if args.demo:
-            reset_cache(connect.demo_server_path(path))
-    try:
-        client = connect.monitor_client(settings, path, demo=args.demo)
-        store = Store(path)
-    except ConfigError as exc:
-        return fail(f"config error: {exc}")
-    except CacheError as exc:
-        return fail(f"cache error: {exc}")
+    client = connect.monitor_client(settings, path, demo=args.demo)
+    store = Store(path)
     engine = SyncEngine(store, client)
     if args.demo:
         first_demo_sync(engine)
-
-    from agentdesk.ui.monitor.app import MonitorApp
-
-    app = MonitorApp(store=store, settings=settings, demo=args.demo, sync=engine)
-    try:
-        app.run()
-    finally:
-        store.close()
-    return app.return_code or 0
+    return store, engine
 
 
 def open_workstation(args: argparse.Namespace, settings, path):
     """The cache and its sync engine: the in-process demo shop with ``--demo``, the
     configured shop otherwise (no shop configured: the cache alone, offline)."""
-    from agentdesk.store import Store, reset_cache
+    from agentdesk.store import Store
     from agentdesk.sync import connect
     from agentdesk.sync.engine import SyncEngine
 
-    if args.reset_cache:
-        reset_cache(path)
-        if args.demo:
-            reset_cache(connect.demo_server_path(path))
     if args.demo:
         client = connect.demo_client(path, agent=settings.agent.name, simulate=settings.demo.simulate,
                                      source=str(settings.source or "config"))
