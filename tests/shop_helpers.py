@@ -7,6 +7,14 @@ import threading
 import time
 from contextlib import contextmanager
 
+import httpx
+
+from agentdesk.sync.client import ShopClient
+
+#: The demo shop's tokens: the seeded agent 小美 and the read-only supervisor 林姐.
+A01, S01 = "demo-a01-xiaomei", "demo-s01-linjie"
+SHOP_URL = "http://shop.test"
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -65,3 +73,16 @@ async def until(pilot, predicate, timeout: float = 15.0) -> None:
         if loop.time() > deadline:
             raise AssertionError("condition not reached")
         await pilot.pause(0.05)
+
+
+def asgi_http(app, token: str | None = A01) -> httpx.AsyncClient:
+    """Raw HTTP to the shop app in-process; a server error answers 500 instead of raising."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url=SHOP_URL, headers=headers)
+
+
+def asgi_client(app, token: str = A01, cls=ShopClient, **kw):
+    """agentdesk's own client (``cls``) of the shop app in-process; retries without sleeping."""
+    kw.setdefault("sleep", no_sleep)
+    return cls(SHOP_URL, token, transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), **kw)

@@ -51,6 +51,14 @@ class Terminal:
     def alive(self) -> bool:
         return subprocess.run([TMUX, "has-session", "-t", self.name], env=self.env).returncode == 0
 
+    def quit(self) -> None:
+        """Ctrl+Q, then the session must end (the app exited, not hung)."""
+        self.keys("C-q")
+        deadline = time.monotonic() + 10
+        while self.alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not self.alive(), "Ctrl+Q quits"
+
     def kill(self) -> None:
         subprocess.run([TMUX, "kill-session", "-t", self.name], env=self.env, capture_output=True)
 
@@ -91,11 +99,7 @@ def test_demo_in_a_real_terminal(env, tmp_path):
         term.keys("F1")
         term.wait_for("快捷键")
         term.keys("Escape")
-        term.keys("C-q")
-        deadline = time.monotonic() + 10
-        while term.alive() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not term.alive(), "Ctrl+Q quits"
+        term.quit()
     finally:
         term.kill()
 
@@ -139,10 +143,6 @@ def test_monitor_demo_in_a_real_terminal(env, tmp_path):
         assert "返回" in screen
         term.keys("Escape")
         term.wait_for("今日接待")
-        term.keys("C-q")
-        deadline = time.monotonic() + 10
-        while term.alive() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not term.alive()
+        term.quit()
     finally:
         term.kill()

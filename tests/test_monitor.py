@@ -113,7 +113,7 @@ async def test_the_board_shows_agents_queues_kpis_and_every_conversation(shop, t
         start, end = kpi.today(ANCHOR)
         report = store.read(kpi.compute, start, end, app.settings.kpi)
         assert board.query_one(KpiPanel).report == report
-        assert f"团队" in text
+        assert "团队" in text
         queues = board.query_one(QueuesPanel).lines
         waiting = store.read(lambda c: c.execute(
             "SELECT count(*) FROM conversations WHERE status = 'open' AND waiting_since IS NOT NULL").fetchone()[0])

@@ -9,16 +9,15 @@ import asyncio
 import threading
 import time
 
-import httpx
 import pytest
 
 from agentdesk.store import Store, agents
 from agentdesk.sync import apply, wire
-from agentdesk.sync.client import ShopClient, ShopReader
+from agentdesk.sync.client import ShopReader
 from agentdesk.sync.engine import IDLE_PAUSE, Changes, SyncEngine
 
 from conftest import ANCHOR
-from shop_helpers import Clock, no_sleep
+from shop_helpers import Clock, asgi_client as client_for, asgi_http as http
 
 A01, A02, S01 = "demo-a01-xiaomei", "demo-a02-ajie", "demo-s01-linjie"
 
@@ -34,11 +33,6 @@ def shop(tmp_path, clock):
     from agentdesk.shop.server import create_app
 
     return create_app(tmp_path / "shop.sqlite", seed="demo", anchor=ANCHOR, clock=clock)
-
-
-def http(app, token: str | None = A01) -> httpx.AsyncClient:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop.test", headers=headers)
 
 
 def statuses(state, after: int) -> list[tuple[str, str]]:
@@ -145,11 +139,6 @@ def test_the_cache_keeps_status_and_online(tmp_path):
 
 
 # -- the client and the sync engine -------------------------------------------------------------------
-
-
-def client_for(app, token: str = A01, cls=ShopClient):
-    return cls("http://shop.test", token, transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-               sleep=no_sleep)
 
 
 async def test_client_set_status_and_the_reader_has_no_such_write(shop):

@@ -9,11 +9,10 @@ import re
 import sqlite3
 import threading
 
-import httpx
 import pytest
 
 from conftest import ANCHOR
-from shop_helpers import Clock
+from shop_helpers import Clock, asgi_http as http
 
 A01, A02, A03, S01 = "demo-a01-xiaomei", "demo-a02-ajie", "demo-a03-xiaoyu", "demo-s01-linjie"
 RFC3339_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -64,12 +63,6 @@ def make(tmp_path, clock, content):
 @pytest.fixture
 def app(make):
     return make()
-
-
-def http(app, token: str | None = A01) -> httpx.AsyncClient:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="http://shop.test", headers=headers)
 
 
 def reply(text: str, kind: str = "reply") -> dict:

@@ -17,7 +17,7 @@ from agentdesk.sync.client import ShopClient, Unavailable
 from agentdesk.sync.engine import CURSOR, PAGE, SyncEngine
 
 from conftest import ANCHOR
-from shop_helpers import Clock
+from shop_helpers import Clock, asgi_http as http
 
 A01, A02, S01 = "demo-a01-xiaomei", "demo-a02-ajie", "demo-s01-linjie"
 #: Demo orders by status (agentdesk/demo/fixtures).
@@ -39,12 +39,6 @@ def app(tmp_path, clock):
     from agentdesk.shop.server import create_app
 
     return create_app(tmp_path / "shop.sqlite", seed="demo", anchor=ANCHOR, clock=clock)
-
-
-def http(app, token: str | None = A01) -> httpx.AsyncClient:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="http://shop.test", headers=headers)
 
 
 def key(k: str) -> dict:

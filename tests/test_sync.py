@@ -20,14 +20,10 @@ from agentdesk.sync.client import ApiError, ShopClient, ShopReader, Unavailable
 from agentdesk.sync.engine import CURSOR, SyncEngine
 
 from conftest import ANCHOR
-from shop_helpers import loopback_server
+from shop_helpers import asgi_client as client_for, loopback_server, no_sleep
 
 TOKEN = "demo-a01-xiaomei"
 TOKEN_A02 = "demo-a02-ajie"
-
-
-async def no_sleep(_seconds: float) -> None:
-    await asyncio.sleep(0)
 
 
 @pytest.fixture
@@ -35,12 +31,6 @@ def shop(tmp_path):
     from agentdesk.shop.server import create_app
 
     return create_app(tmp_path / "shop.sqlite", seed="demo", anchor=ANCHOR, fault_seed=7)
-
-
-def client_for(app, token: str = TOKEN, **kw) -> ShopClient:
-    kw.setdefault("sleep", no_sleep)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    return ShopClient("http://shop.test", token, transport=transport, **kw)
 
 
 async def read_everything(reader: ShopReader) -> dict:
@@ -213,7 +203,7 @@ async def test_duplicate_and_reordered_events_are_harmless(shop, tmp_path):
         shop.state.shop.say("c002", f"补充说明{i}")
     events, nxt = await client.events(cursor, wait=0)
     assert len(events) >= 5
-    from agentdesk.sync import apply, wire
+    from agentdesk.sync import apply
 
     def apply_all(conn, evs):
         for e in evs:
