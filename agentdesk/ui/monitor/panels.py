@@ -44,26 +44,30 @@ def _table(*headers: str) -> Table:
 
 
 class _Panel(Widget):
+    """A table of lines from the board's worker; waits in it are drawn against the clock."""
+
+    #: Rows the table draws besides one per line (header, and a total for the queues).
+    EXTRA_ROWS = 1
+
     def __init__(self, *, now: Callable[[], float], t: Catalog, timers: TimerSettings, id: str | None = None) -> None:
         super().__init__(id=id)
         self._now = now
         self._t = t
         self._thresholds = timers
+        self.lines: list = []
+
+    def show(self, lines: list) -> None:
+        self.lines = lines
+        self.refresh(layout=True)
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return max(2, len(self.lines) + self.EXTRA_ROWS)
 
 
 class AgentsPanel(_Panel):
     """One line per agent: presence, open conversations, waiting, longest wait, handled."""
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.lines: list[AgentLine] = []
-
-    def show(self, lines: list[AgentLine]) -> None:
-        self.lines = lines
-        self.refresh(layout=True)
-
-    def get_content_height(self, container, viewport, width: int) -> int:
-        return max(2, len(self.lines) + 1)
+    lines: list[AgentLine]
 
     def render(self) -> Table:
         t, now = self._t, self._now()
@@ -85,16 +89,8 @@ class AgentsPanel(_Panel):
 class QueuesPanel(_Panel):
     """One line per group: customers waiting, nobody's yet, the longest, past each threshold."""
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.lines: list[QueueLine] = []
-
-    def show(self, lines: list[QueueLine]) -> None:
-        self.lines = lines
-        self.refresh(layout=True)
-
-    def get_content_height(self, container, viewport, width: int) -> int:
-        return max(2, len(self.lines) + 2)
+    lines: list[QueueLine]
+    EXTRA_ROWS = 2  # header and total
 
     def render(self) -> Table:
         t, now, timers = self._t, self._now(), self._thresholds
