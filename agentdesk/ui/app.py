@@ -21,11 +21,11 @@ from textual.worker import Worker, WorkerState
 from agentdesk.clock import Clock
 from agentdesk.config import Settings
 from agentdesk.i18n import Catalog
-from agentdesk.models import CONVERSATION_STATUSES, Agent, CustomerCard, InboxRow
+from agentdesk.models import Agent, CustomerCard, InboxRow
 from agentdesk.quickreply import loader
 from agentdesk.quickreply.search import Context, ReplyIndex
 from agentdesk.quickreply.variables import context_values, fill
-from agentdesk.store import CacheError, Store, agents, customers, inbox, outbox, quickreplies, thread, writes
+from agentdesk.store import CacheError, Store, customers, inbox, outbox, quickreplies, thread, writes
 from agentdesk.workflow import sla
 from agentdesk.store.inbox import TABS, InboxFilter
 from agentdesk.sync.engine import Changes, SyncEngine, SyncStatus
@@ -55,15 +55,12 @@ from agentdesk.ui.widgets.sidebar import Sidebar
 from agentdesk.ui.widgets.followup_list import FollowupList
 from agentdesk.ui.widgets.thread_title import handoff_text, title_text
 from agentdesk.ui.widgets.thread_view import ThreadView
+from agentdesk.ui.cache_readers import PAGE, STATUS_CYCLE, THREAD_PAGE, CacheReaders
 from agentdesk.ui.sync_host import SyncHost
 from agentdesk.ui.workflows import WorkflowMixin
 
-PAGE = 50
-THREAD_PAGE = 50
-STATUS_CYCLE: tuple[str | None, ...] = (*CONVERSATION_STATUSES, None)
 
-
-class AgentDeskApp(WorkflowMixin, SyncHost, App[int]):
+class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
     CSS_PATH = "agentdesk.tcss"
     TITLE = "agentdesk"
     BINDINGS = actions.bindings("app")
@@ -164,14 +161,6 @@ class AgentDeskApp(WorkflowMixin, SyncHost, App[int]):
 
     # -- workers: reading ------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="identity", exit_on_error=False)
-    def load_identity(self) -> None:
-        def read(conn):
-            return agents.all_agents(conn), writes.get_meta(conn, "me"), writes.get_meta(conn, "shop_name")
-
-        everyone, me, shop = self.store.read(read)
-        self.call_from_thread(self._identity_loaded, everyone, me, shop)
-
     def _identity_loaded(self, everyone: list[Agent], me: str, shop: str) -> None:
         if not self._main_screen_up():  # a worker's answer can land while the app shuts down
             return
@@ -223,14 +212,6 @@ class AgentDeskApp(WorkflowMixin, SyncHost, App[int]):
         )
         self.post_message(TabCounts(f, counts))
 
-    @work(thread=True, group="inbox-page", exit_on_error=False)
-    def load_inbox_page(self, f: InboxFilter, direction: str, key: tuple) -> None:
-        page = inbox.page_after if direction == "after" else inbox.page_before
-        rows = self.store.read(page, f, key, PAGE + 1)
-        more = len(rows) > PAGE
-        rows = rows[:PAGE] if direction == "after" else rows[-PAGE:]
-        self.post_message(InboxPage(f, direction, rows, more))
-
     @work(thread=True, exclusive=True, group="conversation", exit_on_error=False)
     def load_conversation(self, row: InboxRow) -> None:
         def read(conn):
@@ -244,12 +225,6 @@ class AgentDeskApp(WorkflowMixin, SyncHost, App[int]):
             self.store.write(writes.mark_read, row.id)
         has_older = len(msgs) > THREAD_PAGE
         self.post_message(ConversationLoaded(row, msgs[-THREAD_PAGE:], has_older, draft, card, handoff))
-
-    @work(thread=True, group="older", exit_on_error=False)
-    def load_older(self, conversation_id: str, before: tuple) -> None:
-        msgs = self.store.read(thread.older, conversation_id, before, THREAD_PAGE + 1)
-        has_older = len(msgs) > THREAD_PAGE
-        self.post_message(OlderLoaded(conversation_id, msgs[-THREAD_PAGE:], has_older))
 
     @work(thread=True, exclusive=True, group="longest", exit_on_error=False)
     def find_longest_waiting(self) -> None:
@@ -369,7 +344,7 @@ class AgentDeskApp(WorkflowMixin, SyncHost, App[int]):
 
     @on(InboxList.NeedRows)
     def _need_rows(self, event: InboxList.NeedRows) -> None:
-        self.load_inbox_page(self.filter, event.direction, event.key)
+        self.load_list_page(self.filter, event.direction, event.key)
 
     @on(InboxList.Opened)
     def _opened(self, event: InboxList.Opened) -> None:

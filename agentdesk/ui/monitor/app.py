@@ -27,8 +27,8 @@ from textual.widgets import Static
 from agentdesk.clock import Clock
 from agentdesk.config import Settings
 from agentdesk.i18n import Catalog
-from agentdesk.models import CONVERSATION_STATUSES, GROUPS, Agent, InboxRow
-from agentdesk.store import Store, agents, customers, inbox, thread, writes
+from agentdesk.models import GROUPS, Agent, InboxRow
+from agentdesk.store import Store, customers, inbox, thread
 from agentdesk.store.inbox import InboxFilter
 from agentdesk.sync.engine import Changes, SyncEngine, SyncStatus
 from agentdesk.ui import actions
@@ -39,6 +39,7 @@ from agentdesk.ui.monitor.panels import AgentsPanel, KpiPanel, QueuesPanel
 from agentdesk.ui.monitor.screens import BoardScreen, ConversationScreen
 from agentdesk.ui.monitor.traffic_chart import TrafficChart
 from agentdesk.ui.screens.help import HelpScreen
+from agentdesk.ui.cache_readers import PAGE, STATUS_CYCLE, THREAD_PAGE, CacheReaders
 from agentdesk.ui.sync_host import SyncHost
 from agentdesk.ui.widgets.header import HeaderBar
 from agentdesk.ui.widgets.inbox_list import InboxList
@@ -48,9 +49,6 @@ from agentdesk.ui.widgets.thread_view import ThreadView
 from agentdesk.workflow import board as team_board
 from agentdesk.workflow import kpi
 
-PAGE = 50
-THREAD_PAGE = 50
-STATUS_CYCLE: tuple[str | None, ...] = (*CONVERSATION_STATUSES, None)
 GROUP_CYCLE: tuple[str | None, ...] = (None, *GROUPS)
 #: Figures that move with the clock alone (a wait crossing 3 minutes) are re-read this often.
 BOARD_EVERY = 5.0
@@ -83,7 +81,7 @@ class ListCount(Message):
     count: int
 
 
-class MonitorApp(SyncHost, App[int]):
+class MonitorApp(SyncHost, CacheReaders, App[int]):
     CSS_PATH = ["../agentdesk.tcss", "monitor.tcss"]
     TITLE = "agentdesk monitor"
     BINDINGS = [spec.binding() for spec in BOARD]
@@ -176,14 +174,6 @@ class MonitorApp(SyncHost, App[int]):
 
     # -- workers -----------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="identity", exit_on_error=False)
-    def load_identity(self) -> None:
-        def read(conn):
-            return agents.all_agents(conn), writes.get_meta(conn, "me"), writes.get_meta(conn, "shop_name")
-
-        everyone, me, shop = self.store.read(read)
-        self.call_from_thread(self._identity_loaded, everyone, me, shop)
-
     @work(thread=True, exclusive=True, group="board", exit_on_error=False)
     def load_board(self) -> None:
         now = self.clock.now()
@@ -209,13 +199,6 @@ class MonitorApp(SyncHost, App[int]):
         self.post_message(InboxLoaded(f, rows[:PAGE], False, len(rows) > PAGE, None, keep, open_kept))
         self.post_message(ListCount(f, self.store.read(inbox.count, f)))
 
-    @work(thread=True, group="list-page", exit_on_error=False)
-    def load_list_page(self, f: InboxFilter, direction: str, key: tuple) -> None:
-        page = inbox.page_after if direction == "after" else inbox.page_before
-        rows = self.store.read(page, f, key, PAGE + 1)
-        more = len(rows) > PAGE
-        self.post_message(InboxPage(f, direction, rows[:PAGE] if direction == "after" else rows[-PAGE:], more))
-
     @work(thread=True, exclusive=True, group="conversation", exit_on_error=False)
     def load_conversation(self, row: InboxRow) -> None:
         def read(conn):
@@ -236,11 +219,6 @@ class MonitorApp(SyncHost, App[int]):
         found = self.store.read(read)
         if found is not None:
             self.post_message(ConversationRefreshed(*found))
-
-    @work(thread=True, group="older", exit_on_error=False)
-    def load_older(self, conversation_id: str, before: tuple) -> None:
-        msgs = self.store.read(thread.older, conversation_id, before, THREAD_PAGE + 1)
-        self.post_message(OlderLoaded(conversation_id, msgs[-THREAD_PAGE:], len(msgs) > THREAD_PAGE))
 
     @work(thread=True, exclusive=True, group="longest", exit_on_error=False)
     def find_longest_waiting(self) -> None:
