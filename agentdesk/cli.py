@@ -17,6 +17,7 @@ from agentdesk import __version__
 #: heavy imports inside the command functions.
 COMMAND_MODULES = (
     "agentdesk.shop.commands",
+    "agentdesk.chatwoot_double.commands",
     "agentdesk.sync.commands",
     "agentdesk.quickreply.commands",
     "agentdesk.workflow.report_commands",
