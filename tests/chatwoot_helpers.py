@@ -5,15 +5,13 @@ answers against."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import jsonschema
 
-from shop_helpers import free_port
+from shop_helpers import serve_in_thread
 
 #: The demo's users: 小美, 阿杰, 小雨, 老周 (agents), 林姐 (administrator).
 XIAOMEI, AJIE, XIAOYU, LAOZHOU, LINJIE = "cw-a01-xiaomei", "cw-a02-ajie", "cw-a03-xiaoyu", "cw-a04-laozhou", \
@@ -36,21 +34,8 @@ def client(app, token: str | None = XIAOMEI) -> httpx.AsyncClient:
 @contextmanager
 def loopback_double(db_path, **options):
     """Yield (base url, app) of the double under uvicorn in a thread; stop it after."""
-    import uvicorn
-
     from agentdesk.chatwoot_double.server import create_app
 
     app = create_app(db_path, **options)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not server.started and time.time() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}", app
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve_in_thread(app) as url:
+        yield url, app

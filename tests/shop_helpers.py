@@ -23,13 +23,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def loopback_server(db_path, **options):
-    """Yield (base url, server state) of a uvicorn server in a thread; stop it after."""
+def serve_in_thread(app):
+    """Yield the base url of ``app`` served by uvicorn on 127.0.0.1 in a thread; stop it after."""
     import uvicorn
 
-    from agentdesk.shop.server import create_app
-
-    app = create_app(db_path, seed=options.pop("seed", "demo"), **options)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
     server = uvicorn.Server(config)
@@ -40,10 +37,20 @@ def loopback_server(db_path, **options):
         time.sleep(0.02)
     assert server.started, "uvicorn did not start"
     try:
-        yield f"http://127.0.0.1:{port}", app.state.shop
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextmanager
+def loopback_server(db_path, **options):
+    """Yield (base url, server state) of the reference shop under uvicorn in a thread."""
+    from agentdesk.shop.server import create_app
+
+    app = create_app(db_path, seed=options.pop("seed", "demo"), **options)
+    with serve_in_thread(app) as url:
+        yield url, app.state.shop
 
 
 class Clock:

@@ -112,12 +112,10 @@ def tokens(conn: sqlite3.Connection) -> list[dict]:
 
 
 def read_tokens(path: Path | str) -> list[dict]:
-    """The tokens of an existing database, creating nothing (no schema, no seed)."""
-    conn = sqlite3.connect(f"file:{Path(path).resolve().as_posix()}?mode=ro", uri=True)
-    try:
-        return tokens(conn)
-    finally:
-        conn.close()
+    """The tokens of an existing double's database, creating nothing."""
+    from agentdesk.shop.db import read_only
+
+    return read_only(path, tokens)
 
 
 def dumps(value) -> str:

@@ -341,24 +341,7 @@ def create_app(db_path: Path | str, **options) -> Starlette:
 def serve(host: str, port: int, db_path: Path | str, **options) -> None:
     """Run the double with uvicorn; the clock work also ticks every 0.5 s so simulated
     customers write in and snoozes end with no client connected."""
-    import uvicorn
+    from agentdesk.shop.server import run_with_ticker
 
     app = create_app(db_path, **options)
-
-    async def ticker() -> None:
-        while True:
-            await asyncio.sleep(0.5)
-            try:
-                app.state.chatwoot.tick()
-            except Exception:  # keep ticking; the next request shows the problem
-                log.exception("tick failed")
-
-    async def main() -> None:
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
-        task = asyncio.create_task(ticker())
-        try:
-            await server.serve()
-        finally:
-            task.cancel()
-
-    asyncio.run(main())
+    run_with_ticker(app, host, port, app.state.chatwoot.tick)

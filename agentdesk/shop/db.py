@@ -97,13 +97,19 @@ def tokens(conn: sqlite3.Connection) -> list[dict]:
     return [{"id": r[0], "name": r[1], "role": r[2], "read_only": bool(r[3]), "token": r[4]} for r in rows]
 
 
-def read_tokens(path: Path | str) -> list[dict]:
-    """The tokens of an existing shop database, creating nothing (no schema, no seed)."""
+def read_only(path: Path | str, read):
+    """``read(connection)`` on an existing database opened read-only: creating nothing
+    (no file, no schema, no seed); sqlite3.Error if it is no database."""
     conn = sqlite3.connect(f"file:{Path(path).resolve().as_posix()}?mode=ro", uri=True)
     try:
-        return tokens(conn)
+        return read(conn)
     finally:
         conn.close()
+
+
+def read_tokens(path: Path | str) -> list[dict]:
+    """The tokens of an existing shop database."""
+    return read_only(path, tokens)
 
 
 def _dumps(value) -> str:

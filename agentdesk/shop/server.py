@@ -328,15 +328,19 @@ def create_app(db_path: Path | str, **options) -> Starlette:
 def serve(host: str, port: int, db_path: Path | str, **options) -> None:
     """Run the reference shop with uvicorn; its clock work also ticks every 0.5 s so
     simulated customers write in with no client connected."""
-    import uvicorn
-
     app = create_app(db_path, **options)
+    run_with_ticker(app, host, port, app.state.shop.tick)
+
+
+def run_with_ticker(app, host: str, port: int, tick: Callable[[], object], every: float = 0.5) -> None:
+    """Serve ``app`` with uvicorn, calling ``tick`` every ``every`` seconds meanwhile."""
+    import uvicorn
 
     async def ticker() -> None:
         while True:
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(every)
             try:
-                app.state.shop.tick()
+                tick()
             except Exception:  # keep ticking; the next request shows the problem
                 log.exception("tick failed")
 
