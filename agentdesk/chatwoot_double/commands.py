@@ -42,30 +42,24 @@ def _fail(message: str, code: int = 2) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     from agentdesk.chatwoot_double.server import serve
+    from agentdesk.shop.commands import serve_until_stopped
 
     if not 0 <= args.fail_rate <= 1:
         return _fail("--fail-rate must be between 0 and 1")
     if args.simulate < 0 or args.latency < 0:
         return _fail("--simulate and --latency cannot be negative")
     print(f"Chatwoot double on http://{args.host}:{args.port} (db {args.db}); Ctrl+C stops it", file=sys.stderr)
-    try:
-        serve(args.host, args.port, args.db, seed=None if args.seed == "none" else "demo", simulate=args.simulate,
-              fail_rate=args.fail_rate, latency_ms=args.latency, fault_seed=args.fault_seed)
-    except KeyboardInterrupt:
-        pass
-    except SystemExit as exc:  # uvicorn could not start (it said why, e.g. the port is taken)
-        return 1 if exc.code else 0
-    return 0
+    return serve_until_stopped(serve, args.host, args.port, args.db, seed=None if args.seed == "none" else "demo",
+                               simulate=args.simulate, fail_rate=args.fail_rate, latency_ms=args.latency,
+                               fault_seed=args.fault_seed)
 
 
 def run_tokens(args: argparse.Namespace) -> int:
     import sqlite3
     from pathlib import Path
 
-    from rich.console import Console
-    from rich.table import Table
-
     from agentdesk.chatwoot_double import db
+    from agentdesk.shop.commands import print_table
 
     if not Path(args.db).is_file():
         return _fail(f"{args.db}: no such database (`agentdesk chatwoot-double serve --db {args.db}` creates one)")
@@ -73,10 +67,8 @@ def run_tokens(args: argparse.Namespace) -> int:
         users = db.read_tokens(args.db)
     except sqlite3.Error as exc:
         return _fail(f"{args.db}: not a Chatwoot double database ({exc})")
-    table = Table("id", "name", "role", "access_token", "pubsub_token", box=None, pad_edge=False)
-    for u in users:
-        table.add_row(str(u["id"]), u["name"], u["role"], u["access_token"], u["pubsub_token"])
-    Console(soft_wrap=True).print(table)
+    print_table(("id", "name", "role", "access_token", "pubsub_token"),
+                ((str(u["id"]), u["name"], u["role"], u["access_token"], u["pubsub_token"]) for u in users))
     return 0
 
 

@@ -48,23 +48,36 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.simulate < 0 or args.latency < 0:
         return _fail("--simulate and --latency cannot be negative")
     print(f"reference shop on http://{args.host}:{args.port} (db {args.db}); Ctrl+C stops it", file=sys.stderr)
+    return serve_until_stopped(serve, args.host, args.port, args.db, seed=None if args.seed == "none" else "demo",
+                               simulate=args.simulate, colleagues=args.colleagues, fail_rate=args.fail_rate,
+                               latency_ms=args.latency, fault_seed=args.fault_seed)
+
+
+def serve_until_stopped(serve, *args, **options) -> int:
+    """Run ``serve`` until Ctrl+C: 0, or 1 when uvicorn could not start (it said why,
+    e.g. the port is taken)."""
     try:
-        serve(args.host, args.port, args.db, seed=None if args.seed == "none" else "demo",
-              simulate=args.simulate, colleagues=args.colleagues, fail_rate=args.fail_rate, latency_ms=args.latency,
-              fault_seed=args.fault_seed)
+        serve(*args, **options)
     except KeyboardInterrupt:
         pass
-    except SystemExit as exc:  # uvicorn could not start (it said why, e.g. the port is taken)
+    except SystemExit as exc:
         return 1 if exc.code else 0
     return 0
+
+
+def print_table(headers: tuple[str, ...], rows) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*headers, box=None, pad_edge=False)
+    for row in rows:
+        table.add_row(*row)
+    Console(soft_wrap=True).print(table)
 
 
 def run_tokens(args: argparse.Namespace) -> int:
     import sqlite3
     from pathlib import Path
-
-    from rich.console import Console
-    from rich.table import Table
 
     from agentdesk.shop import db
 
@@ -74,10 +87,8 @@ def run_tokens(args: argparse.Namespace) -> int:
         agents = db.read_tokens(args.db)
     except sqlite3.Error as exc:
         return _fail(f"{args.db}: not a shop database ({exc})")
-    table = Table("id", "name", "role", "read_only", "token", box=None, pad_edge=False)
-    for a in agents:
-        table.add_row(a["id"], a["name"], a["role"], "yes" if a["read_only"] else "no", a["token"])
-    Console(soft_wrap=True).print(table)
+    print_table(("id", "name", "role", "read_only", "token"),
+                ((a["id"], a["name"], a["role"], "yes" if a["read_only"] else "no", a["token"]) for a in agents))
     return 0
 
 
