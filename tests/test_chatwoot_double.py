@@ -502,3 +502,30 @@ async def test_the_simulator_writes_in(tmp_path):
         state.tick()
     after = state.conn.execute("SELECT count(*) FROM messages WHERE message_type = 0").fetchone()[0]
     assert after > before
+
+
+async def test_deleting_and_status_of_a_message(app):
+    async with client(app) as c:
+        cid = (await _open_conversation(c))["id"]
+        sent = (await c.post(f"{C}/{cid}/messages", json={"content": "发错了"})).json()
+        gone = await c.delete(f"{C}/{cid}/messages/{sent['id']}")
+        assert gone.status_code == 200
+        assert gone.json()["content"] == "This message was deleted"
+        assert gone.json()["content_attributes"]["deleted"] is True
+        listed = (await c.get(f"{C}/{cid}/messages")).json()["payload"]
+        assert [m["content"] for m in listed if m["id"] == sent["id"]] == ["This message was deleted"]
+        failed = await c.patch(f"{C}/{cid}/messages/{sent['id']}", json={"status": "failed", "external_error": "x"})
+        assert failed.json()["status"] == "failed"
+        assert (await c.patch(f"{C}/{cid}/messages/{sent['id']}", json={"status": "lost"})).status_code == 422
+        assert (await c.delete(f"{C}/{cid}/messages/99999999")).status_code == 404
+
+
+async def test_updating_a_contact_merges_its_attributes(app):
+    async with client(app) as c:
+        contact = (await c.get(f"{ACCOUNT}/contacts/search", params={"q": "c001"})).json()["payload"][0]
+        r = await c.put(f"{ACCOUNT}/contacts/{contact['id']}", json={"custom_attributes": {"vip_level": 3}})
+        shown = r.json()["payload"]
+        conforms("contact", shown)
+        assert shown["custom_attributes"] == {**contact["custom_attributes"], "vip_level": 3}
+        assert (await c.put(f"{ACCOUNT}/contacts/{contact['id']}", json={"name": ""})).status_code == 422
+        assert (await c.put(f"{ACCOUNT}/contacts/{contact['id']}", json={"tags": ["x"]})).status_code == 422

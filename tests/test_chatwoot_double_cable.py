@@ -127,6 +127,15 @@ async def test_each_write_broadcasts_chatwoot_events(double):
         assert incoming["message"]["data"]["message_type"] == 0
         assert incoming["message"]["data"]["sender"]["type"] == "contact"
 
+        await http.delete(f"{C}/{cid}/messages/{data['id']}")
+        updated = await _receive(ws, _event("message.updated"))
+        assert updated["message"]["data"]["content_attributes"]["deleted"] is True
+        contact = changed["message"]["data"]["meta"]["sender"]["id"]
+        await http.put(f"{ACCOUNT}/contacts/{contact}", json={"custom_attributes": {"vip_level": 3}})
+        contact_event = await _receive(ws, _event("contact.updated"))
+        conforms("contact_push", contact_event["message"]["data"])
+        assert contact_event["message"]["data"]["custom_attributes"]["vip_level"] == 3
+
         await http.put("/api/v1/profile", json={"profile": {"availability": "busy"}})
         presence = await _receive(ws, _event("presence.update"))
         assert presence["message"]["data"]["users"][str(me["id"])] == "busy"

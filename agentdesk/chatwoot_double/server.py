@@ -211,6 +211,18 @@ async def message_create(r, s, u, b):
     return _json(s.create_message(u, _p(r, "id"), b))
 
 
+async def message_update(r, s, u, b):
+    return _json(s.update_message_status(u, _p(r, "id"), _p(r, "message_id"), b))
+
+
+async def message_destroy(r, s, u, b):
+    return _json(s.delete_message(u, _p(r, "id"), _p(r, "message_id")))
+
+
+async def contact_update(r, s, u, b):
+    return _json(s.update_contact(_p(r, "id"), b))
+
+
 async def contacts(r, s, u, b):
     return _json(s.contacts(_query(r)))
 
@@ -318,9 +330,14 @@ def create_app(db_path: Path | str, **options) -> Starlette:
               methods=["POST"]),
         Route(f"{a}/conversations/{{id}}/messages", e("messages.index", messages), methods=["GET"]),
         Route(f"{a}/conversations/{{id}}/messages", w("messages.create", message_create), methods=["POST"]),
+        Route(f"{a}/conversations/{{id}}/messages/{{message_id}}", w("messages.update", message_update),
+              methods=["PATCH"]),
+        Route(f"{a}/conversations/{{id}}/messages/{{message_id}}", w("messages.destroy", message_destroy),
+              methods=["DELETE"]),
         Route(f"{a}/contacts", e("contacts.index", contacts), methods=["GET"]),
         Route(f"{a}/contacts/search", e("contacts.search", contacts_search), methods=["GET"]),
         Route(f"{a}/contacts/{{id}}", e("contacts.show", contact), methods=["GET"]),
+        Route(f"{a}/contacts/{{id}}", w("contacts.update", contact_update), methods=["PUT", "PATCH"]),
         Route(f"{a}/contacts/{{id}}/conversations", e("contact_conversations.index", contact_conversations),
               methods=["GET"]),
         Route(f"{a}/contacts/{{id}}/notes", e("notes.index", notes), methods=["GET"]),

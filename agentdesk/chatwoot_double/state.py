@@ -51,6 +51,9 @@ MESSAGE_TYPES = {"incoming": 0, "outgoing": 1, "template": 3}
 CONTENT_TYPES = ("text", "input_text", "input_textarea", "input_email", "input_select", "cards", "form", "article",
                  "incoming_email", "input_csat", "integrations", "sticker")
 MAX_CONTENT = 150_000
+MESSAGE_STATUSES = ("sent", "delivered", "read", "failed")
+DELETED = "This message was deleted"  # en.yml conversations.messages.deleted
+CONTACT_FIELDS = ("name", "identifier", "email", "phone_number", "blocked")
 #: Wording of the activity messages (Chatwoot's en.yml ``conversations.activity``, approximately).
 ACTIVITY_STATUS = {"resolved": "Conversation was marked resolved by {name}",
                    "open": "Conversation was reopened by {name}",
@@ -532,6 +535,56 @@ class ChatwootState:
 
         return self._txn(fn)
 
+    def _message_row(self, c: sqlite3.Row, message_id) -> sqlite3.Row:
+        try:
+            key = int(message_id)
+        except (TypeError, ValueError):
+            raise not_found() from None
+        row = self._one("SELECT * FROM messages WHERE id = ? AND conversation_id = ?", [key, c["id"]])
+        if row is None:
+            raise not_found()
+        return row
+
+    def _change_message(self, mid: int, **changes) -> sqlite3.Row:
+        """Inside a write: Message#update! and its message.updated event."""
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        self.conn.execute(f"UPDATE messages SET {sets}, updated_at = ? WHERE id = ?",
+                          [*changes.values(), self.clock(), mid])
+        row = self.conn.execute("SELECT * FROM messages WHERE id = ?", [mid]).fetchone()
+        self._dispatch("message.updated", self.message_push(row))
+        return row
+
+    def delete_message(self, user: sqlite3.Row, display_id, message_id) -> dict:
+        """MessagesController#destroy: the row stays, its content replaced and marked deleted."""
+        c = self._conversation_row(user, display_id)
+        m = self._message_row(c, message_id)
+
+        def fn():
+            attributes = {**views._j(m["content_attributes"]), "deleted": True}
+            row = self._change_message(m["id"], content=DELETED, content_type="text",
+                                       content_attributes=dumps(attributes))
+            return views.message(row, self._sender(row["sender_type"], row["sender_id"]))
+
+        return self._txn(fn)
+
+    def update_message_status(self, user: sqlite3.Row, display_id, message_id, body: dict) -> dict:
+        """MessagesController#update (API inboxes only): the delivery ``status``."""
+        c = self._conversation_row(user, display_id)
+        m = self._message_row(c, message_id)
+        status = body.get("status")
+        if status not in MESSAGE_STATUSES:
+            raise invalid(f"status must be one of {', '.join(MESSAGE_STATUSES)}")
+        error = body.get("external_error")
+
+        def fn():
+            changes: dict = {"status": status}
+            if error is not None:
+                changes["content_attributes"] = dumps({**views._j(m["content_attributes"]), "external_error": str(error)})
+            row = self._change_message(m["id"], **changes)
+            return views.message(row, self._sender(row["sender_type"], row["sender_id"]))
+
+        return self._txn(fn)
+
     # -- conversation writes -----------------------------------------------------------------------
 
     def toggle_status(self, user: sqlite3.Row, display_id, body: dict) -> dict:
@@ -811,6 +864,37 @@ class ChatwootState:
     def contact(self, contact_id, params: dict) -> dict:
         return {"payload": self._contact_view(self._contact_row(contact_id),
                                               params.get("include_contact_inboxes", "true") == "true")}
+
+    def update_contact(self, contact_id, body: dict) -> dict:
+        """ContactsController#update: attributes replaced, ``custom_attributes`` and
+        ``additional_attributes`` MERGED into what the contact has; contact.updated."""
+        row = self._contact_row(contact_id)
+        for key in ("custom_attributes", "additional_attributes"):
+            if body.get(key) is not None and not isinstance(body[key], dict):
+                raise invalid(f"{key} must be an object")
+        for key in ("name", "identifier", "email", "phone_number"):
+            if body.get(key) is not None and not isinstance(body[key], str):
+                raise invalid(f"{key} must be a string")
+        if "blocked" in body and not isinstance(body["blocked"], bool):
+            raise invalid("blocked must be true or false")
+        if "name" in body and not (body["name"] or "").strip():
+            raise invalid("Name can't be blank")
+
+        def fn():
+            changes = {k: (int(body[k]) if k == "blocked" else body[k]) for k in CONTACT_FIELDS if k in body}
+            for key in ("custom_attributes", "additional_attributes"):
+                if body.get(key) is not None:
+                    changes[key] = dumps({**views._j(row[key]), **body[key]})
+            if changes:
+                sets = ", ".join(f"{k} = ?" for k in changes)
+                self.conn.execute(f"UPDATE contacts SET {sets}, updated_at = ? WHERE id = ?",
+                                  [*changes.values(), self.clock(), row["id"]])
+            fresh = self.conn.execute("SELECT * FROM contacts WHERE id = ?", [row["id"]]).fetchone()
+            if changes:
+                self._dispatch("contact.updated", views.contact_push(fresh))
+            return {"payload": self._contact_view(fresh, True)}
+
+        return self._txn(fn)
 
     def contact_exists(self, id_or_name: str) -> bool:
         return self._one("SELECT 1 FROM contacts WHERE name = ? OR identifier = ?", [id_or_name, id_or_name]) is not None
