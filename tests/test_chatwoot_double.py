@@ -209,6 +209,9 @@ async def test_echo_id_comes_back_in_the_answer_and_is_stored_nowhere(app, state
         assert "outbox-41" not in [str(v) for v in tuple(row)]
         again = await c.post(f"{C}/{cid}/messages", json={"content": "亲，L码有现货哦", "echo_id": "outbox-41"})
         assert again.json()["id"] != sent["id"]  # no idempotency: a retry is a second message
+        number = await c.post(f"{C}/{cid}/messages", json={"content": "x", "echo_id": 42})
+        assert number.json()["echo_id"] == 42  # passed through as sent
+        assert (await c.post(f"{C}/{cid}/messages", json={"content": "x", "echo_id": True})).status_code == 422
 
 
 async def test_strict_checks_refuse_what_chatwoot_does_not_permit(app, state):

@@ -67,7 +67,7 @@ async def test_subscribe_confirm_presence_and_pings(double):
         presence = await _receive(ws, _event("presence.update"))
         assert presence["identifier"] == identifier
         assert presence["message"]["data"]["users"][str(me["id"])] == "online"  # the subscription is presence
-        ping = await _receive(ws, lambda f: f.get("type") == "ping", timeout=5)
+        ping = await _receive(ws, lambda f: f.get("type") == "ping")
         assert isinstance(ping["message"], int)
         await ws.send(json.dumps({"command": "message", "identifier": identifier,
                                   "data": json.dumps({"action": "update_presence"})}))

@@ -392,7 +392,7 @@ class ChatwootState:
 
     # -- messages ----------------------------------------------------------------------------------
 
-    def message_push(self, m: sqlite3.Row, echo_id: str | None = None) -> dict:
+    def message_push(self, m: sqlite3.Row, echo_id: str | int | None = None) -> dict:
         c = self._one("SELECT * FROM conversations WHERE id = ?", [m["conversation_id"]])
         ci = self._one("SELECT source_id FROM contact_inboxes WHERE id = ?", [c["contact_inbox_id"]])
         digest = {"assignee_id": c["assignee_id"], "unread_count": self._unread(c),
@@ -438,7 +438,7 @@ class ChatwootState:
     def _insert_message(self, c: sqlite3.Row, *, content: str | None, message_type: int, private: bool = False,
                         content_type: str = "text", content_attributes: dict | None = None,
                         additional_attributes: dict | None = None, sender: tuple[str | None, int | None],
-                        at: float | None = None, echo_id: str | None = None) -> sqlite3.Row:
+                        at: float | None = None, echo_id: str | int | None = None) -> sqlite3.Row:
         """Inside a write: a message with Message's callbacks on the conversation (last
         activity, waiting_since, first reply, reopening) and their events."""
         now = self.clock() if at is None else at
@@ -521,8 +521,8 @@ class ChatwootState:
         if not isinstance(attributes, dict):
             raise invalid("content_attributes must be an object")
         echo_id = body.get("echo_id")
-        if echo_id is not None and not isinstance(echo_id, str | int):
-            raise invalid("echo_id must be a string")
+        if echo_id is not None and (isinstance(echo_id, bool) or not isinstance(echo_id, str | int)):
+            raise invalid("echo_id must be a string or a number")
         c0 = self._conversation_row(user, display_id)
         sender = ("Contact", c0["contact_id"]) if mtype == "incoming" else ("User", user["id"])
 
@@ -530,8 +530,8 @@ class ChatwootState:
             c = self._fresh(c0["id"])
             row = self._insert_message(c, content=content, message_type=MESSAGE_TYPES[mtype], private=private,
                                        content_type=content_type, content_attributes=attributes, sender=sender,
-                                       echo_id=None if echo_id is None else str(echo_id))
-            return views.message(row, self._sender(*sender), None if echo_id is None else str(echo_id))
+                                       echo_id=echo_id)
+            return views.message(row, self._sender(*sender), echo_id)  # passed through as sent
 
         return self._txn(fn)
 

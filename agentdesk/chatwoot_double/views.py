@@ -135,7 +135,7 @@ def label(row: sqlite3.Row) -> dict:
             "show_on_sidebar": bool(row["show_on_sidebar"])}
 
 
-def message(row: sqlite3.Row, sender: dict | None, echo_id: str | None = None) -> dict:
+def message(row: sqlite3.Row, sender: dict | None, echo_id: str | int | None = None) -> dict:
     """``api/v1/models/_message.json.jbuilder`` (REST lists and the create answer):
     ``echo_id`` only on the object that was just created, as it is never stored."""
     out = {"id": row["id"], "content": row["content"], "inbox_id": row["inbox_id"]}
@@ -150,7 +150,8 @@ def message(row: sqlite3.Row, sender: dict | None, echo_id: str | None = None) -
     return out
 
 
-def message_push(row: sqlite3.Row, sender: dict | None, conversation: dict, echo_id: str | None = None) -> dict:
+def message_push(row: sqlite3.Row, sender: dict | None, conversation: dict,
+                 echo_id: str | int | None = None) -> dict:
     """``Message#push_event_data``: the record's attributes, ``created_at`` as unix
     seconds, ``message_type`` as its integer, ``conversation_id`` the display id, a
     ``conversation`` digest, the sender, and ``echo_id`` when the creator passed one."""
