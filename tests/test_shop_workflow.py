@@ -521,7 +521,7 @@ def test_wire_names_a_bad_follow_up_or_refund():
 
     with pytest.raises(wire.PayloadError, match=r"followup f_1: status: expected one of open, done, cancelled"):
         wire.followup({"id": "f_1", "customer_id": "c1", "due_at": "2026-11-21T10:00:00Z", "status": "later"})
-    with pytest.raises(wire.PayloadError, match=r"order o1 refund: status: expected one of requested, approved"):
+    with pytest.raises(wire.PayloadError, match=r"order o1: refund.status: expected one of requested, approved"):
         wire.order({"id": "o1", "customer_id": "c1", "status": "退款中",
                     "refund": {"reason": "x", "amount": 1, "status": "maybe"}})
     with pytest.raises(wire.PayloadError, match=r"message m_1: meta: expected an object or null"):

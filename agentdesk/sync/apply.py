@@ -12,7 +12,6 @@ import json
 import sqlite3
 
 from agentdesk.store import writes
-from agentdesk.sync import wire
 
 
 def _json(value) -> str:
@@ -155,24 +154,15 @@ def followup(conn: sqlite3.Connection, f: dict) -> bool:
     return True
 
 
-#: What the server sends, by list resource and by event type: (resource, check, upsert).
-#: ``check`` validates a payload (agentdesk.sync.wire), ``upsert`` stores it idempotently.
-RESOURCES = {
-    "customers": (wire.customer, customer),
-    "orders": (wire.order, order),
-    "conversations": (wire.conversation, conversation),
-    "messages": (wire.message, message),
-    "notes": (wire.note, note),
-    "followups": (wire.followup, followup),
-}
-EVENTS = {
-    "message.created": ("messages", wire.message, message),
-    "conversation.updated": ("conversations", wire.conversation, conversation),
-    "customer.updated": ("customers", wire.customer, customer),
-    "order.updated": ("orders", wire.order, order),
-    "note.created": ("notes", wire.note, note),
-    "agent.status": ("agents", wire.agent, agent),
-    "followup.updated": ("followups", wire.followup, followup),
+#: How each resource is stored (records from agentdesk.sync.wire), by its name there.
+UPSERTS = {
+    "agents": agent,
+    "customers": customer,
+    "orders": order,
+    "conversations": conversation,
+    "messages": message,
+    "notes": note,
+    "followups": followup,
 }
 
 

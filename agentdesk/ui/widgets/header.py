@@ -1,17 +1,19 @@
 """The header line: product, shop, who you are (and whether you are away), connection
-state and the clock."""
+state – with what stopped sync and when it tries again – and the clock."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from agentdesk.i18n import Catalog
-from agentdesk.safetext import one_line
+from agentdesk.i18n import CATALOG, Catalog
+from agentdesk.safetext import fit, one_line
 
 CONNECTION_STYLE = {"online": "#5fd787", "demo": "#5fafff", "offline": "#ff875f", "syncing": "#ffd75f"}
 AWAY_STYLE = "bold #ffd75f"
@@ -27,6 +29,14 @@ class HeaderBar(Widget):
     away = reactive(False)
     #: agent | supervisor: how "who you are" is labelled.
     role = reactive("agent")
+    #: What stopped sync or is holding it up (SyncStatus.error, error_kind, error_params).
+    error = reactive("")
+    error_kind = reactive("")
+    error_params: reactive[tuple] = reactive(())
+    #: time.monotonic() of the next attempt while sync waits for it.
+    retry_at: reactive[float | None] = reactive(None)
+    #: Objects from the shop quarantined in the cache.
+    skipped = reactive(0)
 
     def __init__(self, *, now: Callable[[], float], t: Catalog, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -36,11 +46,40 @@ class HeaderBar(Widget):
     def on_mount(self) -> None:
         self.set_interval(1.0, self.refresh)
 
+    def show_sync(self, status, *, demo: bool) -> None:
+        """Show a SyncStatus. The demo's shop is in-process: online reads "offline demo"."""
+        self.connection = "demo" if demo and status.state == "online" else status.state
+        self.last_sync = status.last_sync_at
+        self.pending = status.pending
+        self.error = status.error or ""
+        self.error_kind = status.error_kind
+        self.error_params = status.error_params
+        self.retry_at = status.retry_at
+        self.skipped = status.skipped
+
+    def copy_sync(self, other: HeaderBar) -> None:
+        """Show what ``other`` shows (a header on a screen pushed later)."""
+        for name in ("connection", "last_sync", "pending", "error", "error_kind", "error_params", "retry_at",
+                     "skipped"):
+            setattr(self, name, getattr(other, name))
+
+    def _trouble(self) -> str:
+        """The error in the UI's language where the catalog knows its kind."""
+        t = self._t
+        params = dict(self.error_params)
+        key = f"syncerr.{self.error_kind}"
+        if key in CATALOG:
+            try:
+                return t(key, **params)
+            except (KeyError, IndexError, ValueError):
+                pass
+        return t("syncerr.other", e=self.error)
+
     def render(self) -> Text:
         t = self._t
         dot_style = CONNECTION_STYLE.get(self.connection, "")
         clock = time.strftime("%H:%M:%S", time.localtime(self._now()))
-        left = Text.assemble(
+        head = Text.assemble(
             (" agentdesk ", "bold reverse"),
             "  ",
             (one_line(self.shop), "bold"),
@@ -49,18 +88,40 @@ class HeaderBar(Widget):
             (one_line(self.agent), "bold"),
         )
         if self.away:
-            left.append(" ◐ " + t("header.away"), style=AWAY_STYLE)
-        left.append_text(Text.assemble(
+            head.append(" ◐ " + t("header.away"), style=AWAY_STYLE)
+        head.append_text(Text.assemble(
             ("  │  ", "grey50"),
             ("● ", dot_style),
             (t(f"conn.{self.connection}"), dot_style),
         ))
-        if self.connection != "demo":
-            if self.connection != "online":
-                when = time.strftime("%H:%M", time.localtime(self.last_sync)) if self.last_sync else None
-                left.append("  " + (t("conn.last_sync", t=when) if when else t("conn.never")), style="grey58")
-            if self.pending:
-                left.append("  " + t("conn.pending", n=self.pending), style="#ffd75f")
+        last = ""
+        if self.connection not in ("demo", "online"):
+            when = time.strftime("%H:%M", time.localtime(self.last_sync)) if self.last_sync else None
+            last = t("conn.last_sync", t=when) if when else t("conn.never")
+        tail = Text()
+        if self.retry_at is not None:
+            seconds = max(0, math.ceil(self.retry_at - time.monotonic()))
+            tail.append("  " + t("conn.retry_in", s=seconds), style="#ffd75f")
         right = Text(clock + " ", style="grey66")
+        trouble = one_line(self._trouble()) if self.error else ""
+
+        def build(with_last: bool) -> tuple[Text, int]:
+            left = head.copy()
+            if with_last and last:
+                left.append("  " + last, style="grey58")
+            if self.pending and self.connection != "demo":
+                left.append("  " + t("conn.pending", n=self.pending), style="#ffd75f")
+            if self.skipped:
+                left.append("  " + t("conn.skipped", n=self.skipped), style="#ffaf5f")
+            # The error gets the room that is left, so the clock and the countdown stay in view.
+            room = self.size.width - left.cell_len - tail.cell_len - right.cell_len - 3
+            if trouble and room >= 8:
+                left.append("  " + fit(trouble, room), style="#ff875f")
+            left.append_text(tail)
+            return left, room
+
+        left, room = build(True)
+        if trouble and last and room < min(cell_len(trouble), 30):  # what is wrong matters more than when
+            left, room = build(False)
         gap = max(1, self.size.width - left.cell_len - right.cell_len)
         return Text.assemble(left, " " * gap, right)
