@@ -23,15 +23,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def loopback_server(db_path, **options):
-    """Yield (base url, server state) of a uvicorn server in a thread; stop it after."""
+def loopback_server(db_path, *, wrap=None, tls: dict | None = None, **options):
+    """Yield (base url, server state) of a uvicorn server in a thread; stop it after.
+    ``wrap(app)`` puts ASGI middleware around the shop; ``tls`` (uvicorn's ssl_certfile,
+    ssl_keyfile) serves https."""
     import uvicorn
 
     from agentdesk.shop.server import create_app
 
     app = create_app(db_path, seed=options.pop("seed", "demo"), **options)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
+    config = uvicorn.Config(wrap(app) if wrap else app, host="127.0.0.1", port=port, log_level="error",
+                            lifespan="off", timeout_graceful_shutdown=2, **(tls or {}))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -40,7 +43,7 @@ def loopback_server(db_path, **options):
         time.sleep(0.02)
     assert server.started, "uvicorn did not start"
     try:
-        yield f"http://127.0.0.1:{port}", app.state.shop
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}", app.state.shop
     finally:
         server.should_exit = True
         thread.join(10)
