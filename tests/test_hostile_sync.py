@@ -494,3 +494,106 @@ def test_unsent_replies_survive_a_hostile_shop_and_go_exactly_once_when_it_recov
     assert store.read(lambda c: c.execute("SELECT count(*) FROM messages WHERE state != 'sent' AND body LIKE "
                                           "'亲，这边帮您查询一下哦 #%'").fetchone()[0]) == 0
     store.close()
+
+
+# -- the payload fault corpus: counted -----------------------------------------------------------------
+
+DEEP = b"[" * 200_000 + b"]" * 200_000
+#: Per resource: an enum field with a value it does not allow, a time field, an integer
+#: pushed out of range, and a text field (too long; or carrying broken Unicode, repaired).
+FIELDS = {
+    "customers": ("opt_out", "yes", "updated_at", ("vip_level", 11), "name", 1_000),
+    "orders": ("status", "lost", "created_at", ("items", [{"title": "卫衣", "qty": -1}]), "address", 1_000),
+    "conversations": ("status", "archived", "created_at", ("version", 2**70), "customer_id", 200),
+    "messages": ("sender", "alien", "created_at", ("seq", 2**70), "body", 10_000),
+    "notes": ("agent_id", 7, "created_at", ("seq", -1), "body", 10_000),
+    "followups": ("status", "later", "due_at", ("due_at", "2026-13-45T99:00:00Z"), "note", 10_000),
+}
+
+
+def fault_corpus(resource: str, base: dict) -> tuple[list[bytes], list[dict]]:
+    """(what must be quarantined, what must be repaired and kept), as raw JSON."""
+    enum_field, enum_bad, time_field, (int_field, int_bad), text_field, text_max = FIELDS[resource]
+    n = iter(range(1000))
+
+    def variant(**changes) -> dict:
+        obj = dict(base, id=f"bad-{resource}-{next(n)}")
+        for k, v in changes.items():
+            if v is _DROP:
+                obj.pop(k, None)
+            else:
+                obj[k] = v
+        return obj
+
+    def raw(obj: dict) -> bytes:
+        return json.dumps(obj, ensure_ascii=True).encode()
+
+    quarantined = [
+        b"null", b"[]", b'"an object it is not"', b"42", b"NaN", DEEP,
+        raw(dict(base, id=12345)), raw(dict(base, id="")), raw(dict(base, id="x" * 201)),
+        raw({k: v for k, v in base.items() if k != "id"}),
+        raw(variant(**{enum_field: enum_bad})),
+        raw(variant(**{time_field: "yesterday"})),
+        raw(variant(**{time_field: "2026-11-20T14:30:00"})),  # no timezone
+        raw(variant(**{int_field: int_bad})),
+        raw(variant(**{text_field: "长" * (text_max + 1)})),
+        raw(variant(**{text_field: ["not", "text"]})),
+        raw(variant(extra={"nested": json.loads("[" * 900 + "]" * 900)})).replace(b"[]", b"[" * 5000 + b"]" * 5000, 1),
+        raw(variant(padding="x" * 1_100_000)),  # an object over 1 MB
+        raw(variant(amount="<NaN>")).replace(b'"<NaN>"', b"NaN"),  # NaN inside an object: not JSON
+        raw(variant(amount="<1e999>")).replace(b'"<1e999>"', b"1e999") if resource == "orders"
+        else raw(variant(**{int_field: True})),  # a number out of any range / a boolean for an integer
+    ]
+    kept = [variant(**{text_field: "好的👍\ud83d"}), variant(**{text_field: "\udc00前后"})]
+    if resource == "conversations":  # customer_id is its text field: keep it pointing at the real customer
+        kept = [variant(tags=["尺码\ud83d"]), variant(tags=["\udc00"])]
+    if resource in ("messages", "notes"):
+        kept = [dict(k, seq=10**9 + i) for i, k in enumerate(kept)]
+    return quarantined, kept
+
+
+_DROP = object()
+
+
+def test_the_payload_fault_corpus_every_fault_survived_nothing_lost(shop, engine_thread, tmp_path):
+    url, state, hostile = shop
+    tried = quarantined_total = repaired_total = 0
+    repaired_ids: dict[str, set[str]] = {r: set() for r in RESOURCES}
+    for resource in RESOURCES:
+        base = state.page(resource, None, 1)["items"][0]
+        bad, kept = fault_corpus(resource, base)
+        kept_raw = [json.dumps(k, ensure_ascii=True).encode() for k in kept]
+        hostile.on("GET", f"/v1/{resource}", h.mixed_in(bad + kept_raw), times=1)
+        tried += len(bad) + len(kept)
+        quarantined_total += len(bad)
+        repaired_total += len(kept)
+        repaired_ids[resource] = {k["id"] for k in kept}
+    store = Store(tmp_path / "cache.sqlite")
+    engine, seen = make_engine(url, store)
+    engine_thread.once(engine.identify())
+    engine_thread.once(engine.initial_sync())
+    # and on the feed: events nobody knows, events with bad data, events that are not JSON
+    state.say("c002", "在吗 卫衣有货吗")
+    event_faults = [b'{"cursor": "99999", "type": "order.exploded", "data": {}}', b'{"cursor": NaN}', b"17",
+                    b'{"cursor": "99998", "type": "message.created", "data": {"id": "m_x", "seq": "one"}}',
+                    b'{"cursor": "99997", "type": "customer.updated"}', DEEP]
+    hostile.on("GET", "/v1/events", h.mixed_in(event_faults, "events"), times=1)
+    engine_thread.once(engine.catch_up())
+    tried += len(event_faults)
+    quarantined_total += len(event_faults)
+
+    expected = server_ids(state)
+    for resource in RESOURCES:
+        expected[resource] |= repaired_ids[resource]
+    assert cache_ids(store) == expected, "every good object synced, the repaired ones kept"
+    assert store.read(problems.count) == quarantined_total == engine.status.skipped
+    for resource in ("customers", "messages", "notes", "followups"):
+        text = store.read(lambda c, r=resource: c.execute(
+            {"customers": "SELECT name FROM customers WHERE id = ?", "messages": "SELECT body FROM messages WHERE "
+             "server_id = ?", "notes": "SELECT body FROM customer_notes WHERE server_id = ?",
+             "followups": "SELECT note FROM followups WHERE server_id = ?"}[r], [f"bad-{r}-10"]).fetchone()[0])
+        assert text == "好的👍\ufffd"
+    # What the counts are (the issue's "payload faults tried / survived, with nothing lost"):
+    assert (tried, quarantined_total, repaired_total) == (138, 126, 12)
+    assert all(s.state != "offline" for s in seen.seen)
+    store.close()

@@ -93,9 +93,10 @@ def message(conn: sqlite3.Connection, m: dict) -> bool:
     pending (matched by its client id): it becomes sent instead of appearing twice."""
     if conn.execute("SELECT 1 FROM messages WHERE server_id = ?", [m["id"]]).fetchone():
         return False
-    if m["client_id"]:
+    if m["client_id"]:  # only a local row still waiting for its server id is ours to adopt
         cur = conn.execute(
-            "UPDATE messages SET server_id = ?, seq = ?, state = 'sent', error = NULL WHERE client_id = ?",
+            "UPDATE messages SET server_id = ?, seq = ?, state = 'sent', error = NULL "
+            "WHERE client_id = ? AND server_id IS NULL",
             [m["id"], m["seq"], m["client_id"]],
         )
         if cur.rowcount:
@@ -117,7 +118,8 @@ def note(conn: sqlite3.Connection, n: dict) -> bool:
         return False
     if n["client_id"]:
         cur = conn.execute(
-            "UPDATE customer_notes SET server_id = ? WHERE client_id = ?", [n["id"], n["client_id"]]
+            "UPDATE customer_notes SET server_id = ? WHERE client_id = ? AND server_id IS NULL",
+            [n["id"], n["client_id"]],
         )
         if cur.rowcount:
             conn.execute("DELETE FROM outbox WHERE id = ?", [n["client_id"]])

@@ -37,7 +37,7 @@ def run_sync(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from agentdesk.config import ConfigError, load_settings
-    from agentdesk.store import CacheError, Store, outbox
+    from agentdesk.store import CacheError, Store, outbox, problems
     from agentdesk.sync import connect
     from agentdesk.sync.client import ApiError
     from agentdesk.sync.engine import SyncEngine
@@ -64,6 +64,7 @@ def run_sync(args: argparse.Namespace) -> int:
     progress = Progress(
         TextColumn("{task.description:<14}"), BarColumn(), TextColumn("{task.completed:>9,} {task.fields[unit]}"),
         TimeElapsedColumn(), console=console, transient=False,
+        disable=not console.is_terminal,  # a log file gets the summary line, not bars
     )
     tasks: dict[str, int] = {}
 
@@ -90,7 +91,7 @@ def run_sync(args: argparse.Namespace) -> int:
 
     async def forever() -> None:
         engine.on_status = lambda s: console.print(status_line(s, time.strftime("%H:%M:%S")),
-                                                   markup=False, highlight=False)
+                                                   markup=False, highlight=False, soft_wrap=True)
         try:
             await engine.run()
         finally:
@@ -111,15 +112,15 @@ def run_sync(args: argparse.Namespace) -> int:
                      "nothing synced so far is lost; run again to resume")
     finally:
         pending = store.read(outbox.pending_count)
+        skipped = store.read(problems.count)
         store.close()
     took = time.perf_counter() - started
     rate = objects / took if took else 0.0
-    skipped = engine.status.skipped
     console.print(
         f"synced {objects:,} objects and {events:,} events in {took:.1f} s ({rate:,.0f}/s); "
         f"sent {sent}; {pending} still to send"
         + (f"; {skipped} objects skipped (agentdesk sync --problems lists them)" if skipped else ""),
-        markup=False, highlight=False,
+        markup=False, highlight=False, soft_wrap=True,
     )
     return 0
 

@@ -163,7 +163,7 @@ class SyncEngine:
     def _quarantine(self, conn, found: list[wire.Problem], changes: Changes) -> None:
         """Keep the objects the server sent that cannot be used (see store.problems)."""
         for p in found:
-            log.warning("server object skipped: %s", p)
+            log.info("server object skipped: %s", p)  # kept in problems; never raw on a terminal
             problems.record(conn, p.resource, p.object_id, p.field, p.reason, p.raw, self.clock())
         changes.skipped += len(found)
 
@@ -172,17 +172,19 @@ class SyncEngine:
         changed the cache) in a savepoint. If the cache refuses one object, each is
         stored alone and the refused ones are quarantined, so one cannot stop the rest."""
         conn.execute("SAVEPOINT batch")
+        refused: set[int] = set()  # positions in batch the cache refused
         try:
             changed = upsert_all(conn, batch)
         except STORAGE_ERRORS:
             conn.execute("ROLLBACK TO batch")
             changed = []
-            for resource, record in batch:
+            for n, (resource, record) in enumerate(batch):
                 conn.execute("SAVEPOINT one")
                 try:
                     changed += upsert_all(conn, [(resource, record)])
                 except STORAGE_ERRORS as exc:
                     conn.execute("ROLLBACK TO one")
+                    refused.add(n)
                     raw = json.dumps(record, ensure_ascii=False, default=str).encode()
                     self._quarantine(conn, [wire.Problem(resource, str(record.get("id")), "",
                                                          f"cannot be stored: {type(exc).__name__}: {exc}", raw)],
@@ -191,8 +193,9 @@ class SyncEngine:
         conn.execute("RELEASE batch")
         if problems.any_problems(conn):  # good versions end the problems of the same objects
             by_resource: dict[str, list[str]] = {}
-            for resource, record in batch:
-                by_resource.setdefault(resource, []).append(str(record["id"]))
+            for n, (resource, record) in enumerate(batch):
+                if n not in refused:
+                    by_resource.setdefault(resource, []).append(str(record["id"]))
             for resource, ids in by_resource.items():
                 problems.clear(conn, resource, ids)
         return changed
@@ -358,6 +361,8 @@ class SyncEngine:
         applied = self.store.write(write)
         if nxt != cursor:
             self._recent_cursors.append(cursor)
+        if changes.skipped:  # the header counts them at once
+            self._set_status(self.status.state, progress=self.status.progress)
         if changes:
             self.on_change(changes)
         return applied
@@ -518,7 +523,7 @@ class SyncEngine:
         if isinstance(exc, (ApiError, wire.PayloadError)):
             self._show_failure("offline", exc, retry_at)
         else:  # a bug, or something nobody planned for: say so in one line, keep going
-            log.error("sync engine failed; restarting in %.0f s", delay, exc_info=exc)
+            log.debug("sync engine failed; restarting in %.0f s", delay, exc_info=exc)  # for a developer's log
             what = f"{type(exc).__name__}: {_one_line(exc)}"
             text = f"sync stopped by an unexpected error ({what}); restarting"
             self._set_status("offline", error=text, retry_at=retry_at, kind="crashed", params={"e": what})

@@ -358,6 +358,9 @@ class _Named(Struct):
 _ID = re.compile(rb'"id"\s*:\s*(?:"([^"\\]{1,200})"|(\d{1,30}))')
 
 
+_CURSOR = re.compile(rb'"cursor"\s*:\s*(?:"([^"\\]{1,200})"|(\d{1,30}))')
+
+
 def _guess_id(raw: bytes) -> str | None:
     """The object's id, if it can be read at all (for naming it in a problem)."""
     try:
@@ -518,9 +521,9 @@ def split(body: bytes, key: str) -> tuple[list[tuple[bytes, int]], bytes]:
     """The elements of the array under top-level ``key`` as (bytes, depth), and the
     envelope with that array emptied – without decoding any element, so an element
     that no decoder can read (NaN, 200 000 levels deep) costs only itself. Iterative:
-    depth costs no stack. Raises :class:`Garbled` when the brackets do not balance."""
+    depth costs no stack. Raises :class:`Garbled` when the brackets do not pair up."""
     target = json.dumps(key).encode()
-    depth = 0
+    opened: list[bytes] = []  # the brackets open now, innermost last
     key_seen = last_string = None
     start = end = None  # the array's brackets
     element = 0
@@ -529,6 +532,7 @@ def split(body: bytes, key: str) -> tuple[list[tuple[bytes, int]], bytes]:
     for m in _TOKENS.finditer(body):
         token = m.group()
         first = token[:1]
+        depth = len(opened)
         if first == b'"':
             last_string = token if depth == 1 else None
             continue
@@ -536,18 +540,15 @@ def split(body: bytes, key: str) -> tuple[list[tuple[bytes, int]], bytes]:
             key_seen = last_string if depth == 1 else None
             continue
         if first in b"[{":
+            opened.append(b"]" if first == b"[" else b"}")
             if depth == 1 and start is None and first == b"[" and key_seen == target:
                 start, element = m.start(), m.end()
-                depth += 1
-                continue
-            depth += 1
-            if start is not None and end is None:
-                deepest = max(deepest, depth - 2)
+            elif start is not None and end is None:
+                deepest = max(deepest, depth - 1)
         elif first in b"]}":
-            depth -= 1
-            if depth < 0:
-                raise Garbled("a closing bracket without its opening one")
-            if start is not None and end is None and depth == 1:
+            if not opened or opened.pop() != first:
+                raise Garbled("brackets that do not pair up")
+            if start is not None and end is None and depth == 2:
                 piece = body[element:m.start()]
                 if piece.strip() or elements:
                     elements.append((piece.strip(), deepest))
@@ -557,7 +558,7 @@ def split(body: bytes, key: str) -> tuple[list[tuple[bytes, int]], bytes]:
                 elements.append((body[element:m.start()].strip(), deepest))
                 element, deepest = m.end(), 0
             key_seen = None
-    if depth != 0 or start is None or end is None:
+    if opened or start is None or end is None:
         raise Garbled(f"no complete {key!r} list")
     return elements, body[:start] + b"[]" + body[end:]
 
@@ -729,6 +730,8 @@ class _EventBody(Struct, kw_only=True):
 
 def _event(raw: bytes, depth: int) -> Event:
     def fail(field: str, reason: str, resource: str = "events", object_id: str | None = None) -> PayloadError:
+        if object_id is None and (m := _CURSOR.search(raw[:10_000])):  # an event is named by its cursor
+            object_id = (m.group(1) or m.group(2)).decode("utf-8", "replace")
         return PayloadError(Problem(resource, object_id, field, reason, raw))
 
     if depth > MAX_DEPTH:

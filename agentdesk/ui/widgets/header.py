@@ -77,14 +77,63 @@ class HeaderBar(Widget):
 
     def render(self) -> Text:
         t = self._t
-        dot_style = CONNECTION_STYLE.get(self.connection, "")
         clock = time.strftime("%H:%M:%S", time.localtime(self._now()))
+        parts: dict[str, tuple[str, str]] = {}  # name: (text, style)
+        if self.connection not in ("demo", "online"):
+            when = time.strftime("%H:%M", time.localtime(self.last_sync)) if self.last_sync else None
+            parts["last"] = ("  " + (t("conn.last_sync", t=when) if when else t("conn.never")), "grey58")
+        if self.pending and self.connection != "demo":
+            parts["pending"] = ("  " + t("conn.pending", n=self.pending), "#ffd75f")
+        if self.skipped:
+            parts["skipped"] = ("  " + t("conn.skipped", n=self.skipped), "#ffaf5f")
+        if self.retry_at is not None:
+            seconds = max(0, math.ceil(self.retry_at - time.monotonic()))
+            parts["retry"] = ("  " + t("conn.retry_in", s=seconds), "#ffd75f")
+        parts["clock"] = (clock + " ", "grey66")
+        trouble = "  " + one_line(self._trouble()) if self.error else ""
+        needed = min(cell_len(trouble), 40) + sum(
+            cell_len(parts[name][0]) for name in ("retry", "pending", "skipped", "clock") if name in parts)
+        head = self._head(compact=False)
+        if self.size.width - head.cell_len - 1 < needed:
+            head = self._head(compact=True)  # the product name and the role label give their room
+        # What to keep when the line is still short: when sync tries again, then what is
+        # wrong (up to 40 cells of it), the writes waiting, the skipped objects, the clock,
+        # the last sync; the error then takes whatever room is left.
+        room = self.size.width - head.cell_len - 1  # at least one space before the clock
+        kept: set[str] = set()
+        if "retry" in parts and cell_len(parts["retry"][0]) <= room - (12 if trouble else 0):
+            kept.add("retry")
+            room -= cell_len(parts["retry"][0])
+        left_for_others = room - min(cell_len(trouble), 40)
+        for name in ("pending", "skipped", "clock", "last"):
+            width = cell_len(parts[name][0]) if name in parts else 0
+            if width and width <= left_for_others:
+                kept.add(name)
+                left_for_others -= width
+        left = head
+        for name in ("last", "pending", "skipped"):
+            if name in kept:
+                left.append(*parts[name])
+        error_room = room - sum(cell_len(parts[name][0]) for name in kept if name != "retry")
+        if trouble and error_room >= 8:
+            left.append(fit(trouble, error_room), style="#ff875f")
+        if "retry" in kept:
+            left.append(*parts["retry"])
+        right = Text(*parts["clock"]) if "clock" in kept else Text()
+        gap = max(1, self.size.width - left.cell_len - right.cell_len)
+        return Text.assemble(left, " " * gap, right)
+
+    def _head(self, *, compact: bool) -> Text:
+        """Product, shop, who I am (away?), connection state."""
+        t = self._t
+        dot_style = CONNECTION_STYLE.get(self.connection, "")
         head = Text.assemble(
-            (" agentdesk ", "bold reverse"),
-            "  ",
+            ("" if compact else " agentdesk ", "bold reverse"),
+            " " if compact else "  ",
             (one_line(self.shop), "bold"),
             ("  │  ", "grey50"),
-            (t("header.supervisor" if self.role == "supervisor" else "header.agent") + " ", "grey58"),
+            ("" if compact else t("header.supervisor" if self.role == "supervisor" else "header.agent") + " ",
+             "grey58"),
             (one_line(self.agent), "bold"),
         )
         if self.away:
@@ -94,34 +143,4 @@ class HeaderBar(Widget):
             ("● ", dot_style),
             (t(f"conn.{self.connection}"), dot_style),
         ))
-        last = ""
-        if self.connection not in ("demo", "online"):
-            when = time.strftime("%H:%M", time.localtime(self.last_sync)) if self.last_sync else None
-            last = t("conn.last_sync", t=when) if when else t("conn.never")
-        tail = Text()
-        if self.retry_at is not None:
-            seconds = max(0, math.ceil(self.retry_at - time.monotonic()))
-            tail.append("  " + t("conn.retry_in", s=seconds), style="#ffd75f")
-        right = Text(clock + " ", style="grey66")
-        trouble = one_line(self._trouble()) if self.error else ""
-
-        def build(with_last: bool) -> tuple[Text, int]:
-            left = head.copy()
-            if with_last and last:
-                left.append("  " + last, style="grey58")
-            if self.pending and self.connection != "demo":
-                left.append("  " + t("conn.pending", n=self.pending), style="#ffd75f")
-            if self.skipped:
-                left.append("  " + t("conn.skipped", n=self.skipped), style="#ffaf5f")
-            # The error gets the room that is left, so the clock and the countdown stay in view.
-            room = self.size.width - left.cell_len - tail.cell_len - right.cell_len - 3
-            if trouble and room >= 8:
-                left.append("  " + fit(trouble, room), style="#ff875f")
-            left.append_text(tail)
-            return left, room
-
-        left, room = build(True)
-        if trouble and last and room < min(cell_len(trouble), 30):  # what is wrong matters more than when
-            left, room = build(False)
-        gap = max(1, self.size.width - left.cell_len - right.cell_len)
-        return Text.assemble(left, " " * gap, right)
+        return head
