@@ -192,7 +192,10 @@ class ShopReader:
     ) -> None:
         check_endpoint(base_url, token)
         self.base_url = base_url.rstrip("/")
-        self.host = httpx.URL(self.base_url).host
+        parsed = httpx.URL(self.base_url)
+        self.host = parsed.host
+        #: host:port as the user wrote it, for "cannot reach …"
+        self.where = f"{parsed.host}:{parsed.port}" if parsed.port else parsed.host
         self.timeout = timeout
         self.deadline = deadline
         self.max_body = max_body
@@ -288,18 +291,18 @@ class ShopReader:
                     content = await self._read(url, response)
         except TimeoutError:
             raise Unavailable(f"{method} {url}: no complete answer within {deadline:g} s", kind="timeout",
-                              host=self.host) from None
+                              host=self.where) from None
         except httpx.TimeoutException as exc:
-            raise Unavailable(f"{method} {url}: {type(exc).__name__}", kind="timeout", host=self.host) from None
+            raise Unavailable(f"{method} {url}: {type(exc).__name__}", kind="timeout", host=self.where) from None
         except httpx.TransportError as exc:
             tls = _tls_failure(exc)
             if tls is not None:
                 raise self._tls(tls) from None
             raise Unavailable(f"{method} {url}: {type(exc).__name__} ({exc})" if str(exc) else
-                              f"{method} {url}: {type(exc).__name__}", kind="unreachable", host=self.host) from None
+                              f"{method} {url}: {type(exc).__name__}", kind="unreachable", host=self.where) from None
         except httpx.DecodingError as exc:
-            raise Unavailable(f"{method} {url}: the body could not be decompressed ({exc})", kind="unreachable",
-                              host=self.host) from None
+            raise Unavailable(f"{method} {url}: the body could not be decompressed ({exc})", kind="garbled",
+                              url=url) from None
         if status >= 400:
             raise _refusal(status, content, url)
         media = response.headers.get("content-type", "").split(";")[0].strip().lower()
