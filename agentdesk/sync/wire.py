@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field as dataclass_field
 from datetime import datetime
 from types import UnionType
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import msgspec
@@ -433,25 +434,35 @@ def explain(message: str, root: type | None = None) -> tuple[str, str]:
     return field, reason[:1].lower() + reason[1:]
 
 
-def decode(resource: str, raw: bytes) -> dict:
-    """One object of ``resource`` from its JSON bytes, as the record the cache stores;
-    raises :class:`PayloadError` naming the field."""
+def _checked(resource: str, raw: bytes, depth: int, read: Callable[[bytes], Any], *, root: type | None = None,
+             name: Callable[[], str | None] | None = None) -> Any:
+    """``read(raw)`` within the limits every object has (size, depth, what msgspec
+    accepts), or a PayloadError naming ``resource``, the object (``name()``) and why."""
     def fail(field: str, reason: str) -> PayloadError:
-        return PayloadError(Problem(resource, _guess_id(raw), field, reason, bytes(raw)))
+        return PayloadError(Problem(resource, name() if name else _guess_id(raw), field, reason, bytes(raw)))
 
+    if depth > MAX_DEPTH:
+        raise fail("", f"nested {depth} levels deep, more than {MAX_DEPTH}")
     if len(raw) > MAX_OBJECT_BYTES:
         raise fail("", f"{len(raw):,} bytes, more than the {MAX_OBJECT_BYTES:,} an object may have")
     try:
-        obj = _DECODERS[resource].decode(raw)
-        return _clean(obj.record())
+        return read(raw)
     except msgspec.ValidationError as exc:
-        raise fail(*explain(str(exc), TYPES[resource])) from None
+        raise fail(*explain(str(exc), root)) from None
     except msgspec.DecodeError as exc:
         raise fail("", f"not JSON ({exc})") from None
     except RecursionError:
         raise fail("", "nested too deeply") from None
     except (ValueError, OverflowError) as exc:  # e.g. a time too far out for a timestamp
         raise fail("", f"cannot be used: {exc}") from None
+
+
+def decode(resource: str, raw: bytes, depth: int = 0) -> dict:
+    """One object of ``resource`` from its JSON bytes, as the record the cache stores;
+    raises :class:`PayloadError` naming the field. ``depth``: how deep it nests, when
+    already counted (a page split by hand)."""
+    return _checked(resource, raw, depth, lambda r: _clean(_DECODERS[resource].decode(r).record()),
+                    root=TYPES[resource])
 
 
 def convert(resource: str, data: Any) -> dict:
@@ -579,25 +590,20 @@ def _open(body: bytes, key: str, envelope: type) -> tuple[list[tuple[bytes, int]
     try:
         env = msgspec.json.decode(body, type=envelope)
         return [(bytes(r), 0) for r in getattr(env, key)], env
-    except msgspec.ValidationError as exc:
-        raise Violation(f"the answer is not a {key} list: {' '.join(explain(str(exc)))}".rstrip()) from None
+    except msgspec.ValidationError as exc:  # (a kind of DecodeError: first)
+        raise _not_a_list(key, exc) from None
     except (msgspec.DecodeError, RecursionError):
-        pass
-    elements, rest = split(body, key)  # Garbled when the JSON itself is broken
+        elements, rest = split(body, key)  # Garbled when the JSON itself is broken
     try:
-        env = msgspec.json.decode(rest, type=envelope)
+        return elements, msgspec.json.decode(rest, type=envelope)
     except msgspec.ValidationError as exc:
-        raise Violation(f"the answer is not a {key} list: {' '.join(explain(str(exc)))}".rstrip()) from None
+        raise _not_a_list(key, exc) from None
     except (msgspec.DecodeError, RecursionError) as exc:
         raise Garbled(f"not JSON ({exc})") from None
-    return elements, env
 
 
-def _decode_element(resource: str, raw: bytes, depth: int) -> dict:
-    if depth > MAX_DEPTH:
-        raise PayloadError(Problem(resource, _guess_id(raw), "", f"nested {depth} levels deep, more than {MAX_DEPTH}",
-                                   raw))
-    return decode(resource, raw)
+def _not_a_list(key: str, exc: msgspec.ValidationError) -> Violation:
+    return Violation(f"the answer is not a {key} list: {' '.join(explain(str(exc)))}".rstrip())
 
 
 def _cursor(value: str | int | None) -> str | None:
@@ -628,7 +634,7 @@ def page(resource: str, body: bytes, *, after: str | None, limit: int) -> Page:
     items, problems = [], []
     for raw, depth in elements:
         try:
-            items.append(_decode_element(resource, raw, depth))
+            items.append(decode(resource, raw, depth))
         except PayloadError as exc:
             problems.append(exc.problem)
     key = PAGE_KEYS.get(resource)
@@ -655,7 +661,7 @@ def items(resource: str, body: bytes) -> Page:
             if resource == "quick-replies":
                 records.append(_plain_object(resource, raw, depth))
             else:
-                records.append(_decode_element(resource, raw, depth))
+                records.append(decode(resource, raw, depth))
         except PayloadError as exc:
             problems.append(exc.problem)
     return Page(records, None, problems)
@@ -663,17 +669,7 @@ def items(resource: str, body: bytes) -> Page:
 
 def _plain_object(resource: str, raw: bytes, depth: int) -> dict:
     """Any JSON object, bounded in size and depth (checked field by field later)."""
-    if depth > MAX_DEPTH:
-        raise PayloadError(Problem(resource, None, "", f"nested {depth} levels deep, more than {MAX_DEPTH}", raw))
-    if len(raw) > MAX_OBJECT_BYTES:
-        raise PayloadError(Problem(resource, _guess_id(raw), "", f"{len(raw):,} bytes, more than "
-                                   f"the {MAX_OBJECT_BYTES:,} an object may have", raw))
-    try:
-        value = msgspec.json.decode(raw)
-    except msgspec.DecodeError as exc:
-        raise PayloadError(Problem(resource, None, "", f"not JSON ({exc})", raw)) from None
-    except RecursionError:
-        raise PayloadError(Problem(resource, _guess_id(raw), "", "nested too deeply", raw)) from None
+    value = _checked(resource, raw, depth, msgspec.json.decode)
     if not isinstance(value, dict):
         raise PayloadError(Problem(resource, None, "", f"expected an object, got {type(value).__name__}", raw))
     return value
@@ -728,28 +724,20 @@ class _EventBody(Struct, kw_only=True):
     data: msgspec.Raw
 
 
-def _event(raw: bytes, depth: int) -> Event:
-    def fail(field: str, reason: str, resource: str = "events", object_id: str | None = None) -> PayloadError:
-        if object_id is None and (m := _CURSOR.search(raw[:10_000])):  # an event is named by its cursor
-            object_id = (m.group(1) or m.group(2)).decode("utf-8", "replace")
-        return PayloadError(Problem(resource, object_id, field, reason, raw))
+_EVENT = msgspec.json.Decoder(_EventBody)
 
-    if depth > MAX_DEPTH:
-        raise fail("", f"nested {depth} levels deep, more than {MAX_DEPTH}")
-    if len(raw) > MAX_OBJECT_BYTES:
-        raise fail("", f"{len(raw):,} bytes, more than the {MAX_OBJECT_BYTES:,} an object may have")
-    try:
-        head = msgspec.json.decode(raw, type=_EventBody)
-    except msgspec.ValidationError as exc:
-        raise fail(*explain(str(exc))) from None
-    except msgspec.DecodeError as exc:
-        raise fail("", f"not JSON ({exc})") from None
-    except RecursionError:
-        raise fail("", "nested too deeply") from None
+
+def _event(raw: bytes, depth: int) -> Event:
+    def cursor_of() -> str | None:  # an event is named by its cursor
+        m = _CURSOR.search(raw[:10_000])
+        return (m.group(1) or m.group(2)).decode("utf-8", "replace") if m else None
+
+    head = _checked("events", raw, depth, _EVENT.decode, name=cursor_of)
     cursor = repair_text(str(head.cursor))[:200] if head.cursor is not None else None
     resource = EVENTS.get(head.type)
     if resource is None:
-        raise fail("type", f"unknown event type {repair_text(head.type)[:100]!r}", object_id=cursor)
+        raise PayloadError(Problem("events", cursor, "type", f"unknown event type {repair_text(head.type)[:100]!r}",
+                                   raw))
     try:
         record = decode(resource, bytes(head.data))
     except PayloadError as exc:
