@@ -461,8 +461,9 @@ def decode(resource: str, raw: bytes, depth: int = 0) -> dict:
     """One object of ``resource`` from its JSON bytes, as the record the cache stores;
     raises :class:`PayloadError` naming the field. ``depth``: how deep it nests, when
     already counted (a page split by hand)."""
-    return _checked(resource, raw, depth, lambda r: _clean(_DECODERS[resource].decode(r).record()),
-                    root=TYPES[resource])
+    # No surrogate pass over the record: bytes come here repaired (see repair), and
+    # valid UTF-8 cannot hold a surrogate.
+    return _checked(resource, raw, depth, lambda r: _DECODERS[resource].decode(r).record(), root=TYPES[resource])
 
 
 def convert(resource: str, data: Any) -> dict:

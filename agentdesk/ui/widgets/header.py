@@ -86,8 +86,8 @@ class HeaderBar(Widget):
             parts["pending"] = ("  " + t("conn.pending", n=self.pending), "#ffd75f")
         if self.skipped:
             parts["skipped"] = ("  " + t("conn.skipped", n=self.skipped), "#ffaf5f")
-        if self.retry_at is not None:
-            seconds = max(0, math.ceil(self.retry_at - time.monotonic()))
+        seconds = math.ceil(self.retry_at - time.monotonic()) if self.retry_at is not None else 0
+        if seconds > 0:  # at 0 the next try is under way: nothing left to count
             parts["retry"] = ("  " + t("conn.retry_in", s=seconds), "#ffd75f")
         parts["clock"] = (clock + " ", "grey66")
         trouble = "  " + one_line(self._trouble()) if self.error else ""
