@@ -23,12 +23,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app):
-    """Yield the base url of ``app`` served by uvicorn on 127.0.0.1 in a thread; stop it after."""
+def serve_in_thread(app, *, tls: dict | None = None):
+    """Yield the base url of ``app`` served by uvicorn on 127.0.0.1 in a thread; stop it after.
+    ``tls`` (uvicorn's ssl_certfile, ssl_keyfile) serves https."""
     import uvicorn
 
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
+                            lifespan="off", timeout_graceful_shutdown=2, **(tls or {}))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -37,19 +39,20 @@ def serve_in_thread(app):
         time.sleep(0.02)
     assert server.started, "uvicorn did not start"
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)
 
 
 @contextmanager
-def loopback_server(db_path, **options):
-    """Yield (base url, server state) of the reference shop under uvicorn in a thread."""
+def loopback_server(db_path, *, wrap=None, tls: dict | None = None, **options):
+    """Yield (base url, server state) of the reference shop under uvicorn in a thread.
+    ``wrap(app)`` puts ASGI middleware around the shop; ``tls`` serves https."""
     from agentdesk.shop.server import create_app
 
     app = create_app(db_path, seed=options.pop("seed", "demo"), **options)
-    with serve_in_thread(app) as url:
+    with serve_in_thread(wrap(app) if wrap else app, tls=tls) as url:
         yield url, app.state.shop
 
 

@@ -222,8 +222,8 @@ async def test_outreach_is_rate_limited_per_agent(app, clock):
         clock.now += 20
         limited = await c.post("/v1/customers/c001/messages", json={"body": "第31条"}, headers=key("o-31"))
         replay = await c.post("/v1/customers/c001/messages", json={"body": "活动通知 0"}, headers=key("o-0"))
-    async with http(app, A02) as other:  # per agent
-        theirs = await other.post("/v1/customers/c001/messages", json={"body": "阿杰的通知"})
+    async with http(app, A02) as other:  # per agent (c021's open conversation is 阿杰's own)
+        theirs = await other.post("/v1/customers/c021/messages", json={"body": "阿杰的通知"})
     assert [r.status_code for r in sent] == [201] * 30
     problem(limited, 429, "rate_limited")
     assert limited.headers["retry-after"] == "40"
@@ -521,7 +521,7 @@ def test_wire_names_a_bad_follow_up_or_refund():
 
     with pytest.raises(wire.PayloadError, match=r"followup f_1: status: expected one of open, done, cancelled"):
         wire.followup({"id": "f_1", "customer_id": "c1", "due_at": "2026-11-21T10:00:00Z", "status": "later"})
-    with pytest.raises(wire.PayloadError, match=r"order o1 refund: status: expected one of requested, approved"):
+    with pytest.raises(wire.PayloadError, match=r"order o1: refund.status: expected one of requested, approved"):
         wire.order({"id": "o1", "customer_id": "c1", "status": "退款中",
                     "refund": {"reason": "x", "amount": 1, "status": "maybe"}})
     with pytest.raises(wire.PayloadError, match=r"message m_1: meta: expected an object or null"):

@@ -39,8 +39,9 @@ async def read_everything(reader: ShopReader) -> dict:
     for resource in ("conversations", "messages", "notes"):
         items, after = [], None
         while True:
-            page, after = await reader.page(resource, after, 1000)
-            items += page
+            page = await reader.page(resource, after, 1000)
+            items += page.items
+            after = page.next
             if not after:
                 break
         out[resource] = items
@@ -201,14 +202,13 @@ async def test_duplicate_and_reordered_events_are_harmless(shop, tmp_path):
     cursor = store.read(writes.get_meta, CURSOR)
     for i in range(5):
         shop.state.shop.say("c002", f"补充说明{i}")
-    events, nxt = await client.events(cursor, wait=0)
+    events = (await client.events(cursor, wait=0)).events
     assert len(events) >= 5
     from agentdesk.sync import apply
 
     def apply_all(conn, evs):
         for e in evs:
-            _resource, check, upsert = apply.EVENTS[e["type"]]
-            upsert(conn, check(e["data"]))
+            apply.UPSERTS[e.resource](conn, e.record)
 
     store.write(apply_all, list(reversed(events)))
     before = cache_snapshot(store)
@@ -421,7 +421,7 @@ async def test_batch_apply_keeps_the_same_inbox_rules_as_one_by_one(shop, tmp_pa
     """apply.messages re-states writes.add_message's rules for speed: both must agree on
     every conversation's preview, waiting clock, unread count and last message time,
     also after an automatic greeting (which answers nobody: the customer still waits)."""
-    from agentdesk.sync import apply, wire
+    from agentdesk.sync import apply
 
     state = shop.state.shop
     greeted = state.say("c003", "在吗 卫衣L码有吗")["conversation_id"]
@@ -430,15 +430,15 @@ async def test_batch_apply_keeps_the_same_inbox_rules_as_one_by_one(shop, tmp_pa
     client = client_for(shop)
     conversations, after = [], None
     while True:
-        page, after = await client.page("conversations", after, 1000)
-        conversations += page
-        if not after:
+        page = await client.page("conversations", after, 1000)
+        conversations += page.items
+        if not (after := page.next):
             break
     messages, after = [], None
     while True:
-        page, after = await client.page("messages", after, 1000)
-        messages += page
-        if not after:
+        page = await client.page("messages", after, 1000)
+        messages += page.items
+        if not (after := page.next):
             break
     summaries = []
     for name, batch in (("one.sqlite", False), ("batch.sqlite", True)):
@@ -446,8 +446,8 @@ async def test_batch_apply_keeps_the_same_inbox_rules_as_one_by_one(shop, tmp_pa
 
         def fill(conn, batch=batch):
             for c in conversations:
-                apply.conversation(conn, wire.conversation(c))
-            parsed = [wire.message(m) for m in messages]
+                apply.conversation(conn, c)
+            parsed = messages
             if batch:
                 for start in range(0, len(parsed), 97):
                     apply.messages(conn, parsed[start:start + 97])

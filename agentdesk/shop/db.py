@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE TABLE IF NOT EXISTS idempotency (
     agent_id TEXT NOT NULL, key TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
+    request TEXT,  -- "METHOD /path sha256-of-body": the key on another request is refused
     PRIMARY KEY (agent_id, key)
 );
 """
@@ -67,6 +68,7 @@ ADDED_COLUMNS = (
     ("orders", "remarks", "TEXT NOT NULL DEFAULT '[]'"),
     ("orders", "refund", "TEXT"),
     ("messages", "meta", "TEXT"),
+    ("idempotency", "request", "TEXT"),
 )
 
 

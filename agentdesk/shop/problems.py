@@ -15,6 +15,7 @@ TITLES = {
     "no_refund_request": "The order has no refund request",
     "opted_out": "The customer opted out of outreach",
     "invalid": "The request body is not valid",
+    "idempotency_mismatch": "This Idempotency-Key was used for another request",
     "rate_limited": "Too many requests",
     "server_error": "Server error",
     "unavailable": "Temporarily unavailable",

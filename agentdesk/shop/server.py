@@ -9,6 +9,7 @@ every write request received. Handlers do short SQLite work under the state's lo
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -22,9 +23,11 @@ from starlette.routing import Route
 
 from agentdesk.shop import faults
 from agentdesk.shop.problems import Problem, invalid
-from agentdesk.shop.state import ShopState
+from agentdesk.shop.state import Key, ShopState
 
 MAX_WAIT = 30.0
+#: The largest integer a cursor, seq or limit may be (SQLite's INTEGER).
+MAX_INT = 2**63 - 1
 CUSTOMER_SAY = "/v1/customer/say"
 log = logging.getLogger("agentdesk.shop")
 
@@ -33,40 +36,51 @@ def _json(status: int, body: dict) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), status_code=status, media_type="application/json")
 
 
+def number(raw: str, name: str, what: str, lowest: int = 0) -> int:
+    """A query parameter that must be a plain decimal integer in [lowest, MAX_INT]:
+    "1e3", "-1", "٣" or a 40-digit number are 422, never a 500 from SQLite."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or not lowest <= int(raw) <= MAX_INT:
+        raise invalid(name, f"expected {what}")
+    return int(raw)
+
+
 def _limit(request: Request) -> int:
-    raw = request.query_params.get("limit", "200")
-    try:
-        value = int(raw)
-    except ValueError:
-        raise invalid("limit", "expected an integer 1-1000") from None
-    if not 1 <= value <= 1000:
+    value = number(request.query_params.get("limit", "200"), "limit", "an integer 1-1000", 1)
+    if value > 1000:
         raise invalid("limit", "expected an integer 1-1000")
     return value
 
 
 def _int_param(request: Request, name: str, what: str) -> int | None:
     raw = request.query_params.get(name)
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise invalid(name, f"expected {what}") from None
-    if value < 0:
-        raise invalid(name, f"expected {what}")
-    return value
+    return number(raw, name, what) if raw else None
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")
 
 
 async def _body(request: Request) -> dict:
+    """The JSON object sent, remembered with its digest for the Idempotency-Key check."""
     raw = await request.body()
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise invalid("body", "not valid JSON") from None
+    data: object = {}
+    if raw:
+        try:
+            data = json.loads(raw, parse_constant=_not_json)
+            canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise invalid("body", "not valid JSON") from None
+        except RecursionError:
+            raise invalid("body", "nested too deeply") from None
+        except UnicodeEncodeError:  # a lone surrogate escape: not text anyone can store or read
+            raise invalid("body", "text that is not valid Unicode") from None
+        except ValueError:  # NaN or Infinity: not JSON
+            raise invalid("body", "not valid JSON") from None
+    else:
+        canonical = b"{}"
     if not isinstance(data, dict):
         raise invalid("body", "expected a JSON object")
+    request.state.digest = hashlib.sha256(canonical).hexdigest()
     return data
 
 
@@ -215,11 +229,15 @@ async def events(request, state, agent):
 # -- writes --------------------------------------------------------------------------------------
 
 
-def _key(request: Request) -> str | None:
+def _key(request: Request) -> Key | None:
+    """The Idempotency-Key with the request it names (read after the body)."""
     key = request.headers.get("idempotency-key", "").strip()
     if len(key) > 200:
         raise invalid("Idempotency-Key", "longer than 200 characters")
-    return key or None
+    if not key:
+        return None
+    digest = getattr(request.state, "digest", None) or hashlib.sha256(b"{}").hexdigest()
+    return Key(key, f"{request.method} {request.url.path} {digest}")
 
 
 async def set_status(request, state, agent):

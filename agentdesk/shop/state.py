@@ -44,6 +44,20 @@ OUTREACH_LIMIT = 30  # outreach messages per agent …
 OUTREACH_WINDOW = 60.0  # … per this many seconds
 
 
+class Key(str):
+    """An Idempotency-Key together with the request it came with (method, path and a
+    digest of the body; None from callers that are not HTTP). Stripe's rule: the same
+    key on the same request replays the stored answer; on another request it is refused
+    with 422 ``idempotency_mismatch`` instead of answering for a request never made."""
+
+    request: str | None
+
+    def __new__(cls, key: str, request: str | None = None) -> Key:
+        made = super().__new__(cls, key)
+        made.request = request
+        return made
+
+
 class ShopState:
     """The shop at ``db_path``. ``seed="demo"`` seeds an empty database with the demo
     shop (fixtures and seven days of history, relative to ``anchor``, default now);
@@ -251,10 +265,9 @@ class ShopState:
         """One keyset page of a resource: ``after`` is an id (a seq for messages and notes)."""
         key, cols, convert = rows.PAGES[resource]
         if key == "seq":
-            try:
-                after_value: object = int(after) if after else 0
-            except ValueError:
-                raise invalid("after", "expected a sequence number") from None
+            if after and not (after.isascii() and after.isdigit() and len(after) <= 19 and int(after) < 2**63):
+                raise invalid("after", "expected a sequence number")
+            after_value: object = int(after) if after else 0
         else:
             after_value = after or ""
         found = self._all(f"SELECT {cols} FROM {resource} WHERE {key} > ? ORDER BY {key} LIMIT ?",
@@ -354,17 +367,26 @@ class ShopState:
 
     def write(self, agent: dict, key: str | None, fn: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
         """Run a write once per (agent, Idempotency-Key); a retry returns the original
-        answer and changes nothing. A refused write (a Problem) is not remembered."""
+        answer and changes nothing. A refused write (a Problem) is not remembered. The
+        key reused on a different request (see :class:`Key`) answers 422."""
+        request = getattr(key, "request", None)
+
         def go():
             if key:
-                r = self.conn.execute("SELECT status, body FROM idempotency WHERE agent_id = ? AND key = ?",
+                r = self.conn.execute("SELECT status, body, request FROM idempotency WHERE agent_id = ? AND key = ?",
                                       [agent["id"], key]).fetchone()
                 if r:
+                    if request and r[2] and r[2] != request:
+                        first = r[2].rsplit(" ", 1)[0]
+                        raise Problem(422, "idempotency_mismatch",
+                                      f"this Idempotency-Key was first used for {first} with another body or "
+                                      "route; a new request needs a new key")
                     return r[0], json.loads(r[1])
             status, body = fn()
             if key:
-                self.conn.execute("INSERT INTO idempotency (agent_id, key, status, body) VALUES (?, ?, ?, ?)",
-                                  [agent["id"], key, status, json.dumps(body, ensure_ascii=False)])
+                self.conn.execute(
+                    "INSERT INTO idempotency (agent_id, key, status, body, request) VALUES (?, ?, ?, ?, ?)",
+                    [agent["id"], key, status, json.dumps(body, ensure_ascii=False), request])
             return status, body
 
         return self._txn(go)
@@ -687,7 +709,8 @@ class ShopState:
     def outreach(self, agent: dict, customer_id: str, body: dict, key: str | None) -> tuple[int, dict]:
         """An agent writes to a customer first (a campaign, a follow-up call): into their
         open conversation, else a new one that stays resolved until the customer answers.
-        Refused for customers who opted out; at most OUTREACH_LIMIT per agent a window."""
+        Refused for customers who opted out, for an open conversation another agent has
+        (409 owned_by_other, as a reply there is); at most OUTREACH_LIMIT per agent a window."""
         text, campaign = body.get("body"), body.get("campaign")
         _text("body", text)
         if campaign is not None:
@@ -713,6 +736,7 @@ class ShopState:
             ).fetchone()
             if last and last[1] != "resolved":
                 cid = last[0]
+                self._owned(self._conv(cid), agent)  # another agent's customer: theirs to write to
             else:
                 cid = self._conversation_id(customer_id)
                 self.conn.execute(

@@ -137,12 +137,17 @@ def send_message(
 
 
 def due(conn: sqlite3.Connection, now: float, limit: int = 50) -> list[OutboxItem]:
-    """Pending rows whose retry time has come, oldest first."""
+    """Pending rows whose retry time has come, oldest first – except those behind an
+    older row of the same conversation that is still waiting for its retry: a reply
+    never overtakes the one typed before it (a postponed row holds only its own
+    conversation, not everyone's)."""
     sql = (
-        f"SELECT {_COLUMNS} FROM outbox WHERE state = 'pending' AND next_at <= ? "
+        f"SELECT {_COLUMNS} FROM outbox o WHERE state = 'pending' AND next_at <= ? AND NOT EXISTS ("
+        "SELECT 1 FROM outbox e WHERE e.state = 'pending' AND e.conversation_id = o.conversation_id "
+        "AND e.next_at > ? AND (e.created_at < o.created_at OR (e.created_at = o.created_at AND e.rowid < o.rowid))) "
         "ORDER BY created_at, rowid LIMIT ?"
     )
-    return [_item(r) for r in conn.execute(sql, [now, limit])]
+    return [_item(r) for r in conn.execute(sql, [now, now, limit])]
 
 
 def next_due_at(conn: sqlite3.Connection) -> float | None:

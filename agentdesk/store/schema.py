@@ -189,6 +189,25 @@ MIGRATIONS: list[str] = [
     ALTER TABLE agents ADD COLUMN status TEXT NOT NULL DEFAULT 'offline';
     UPDATE agents SET status = CASE WHEN online THEN 'online' ELSE 'offline' END;
     """,
+    # 6: objects from the shop that could not be used (issue 11): quarantined, not lost
+    """
+    -- One row per bad object: resource + key (its id, or a hash of what was sent when it
+    -- has no readable id), so a page sent again updates its row instead of adding one.
+    CREATE TABLE problems (
+        id INTEGER PRIMARY KEY,
+        resource TEXT NOT NULL,
+        key TEXT NOT NULL,
+        object_id TEXT,
+        field TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL,
+        raw TEXT NOT NULL,            -- the object as sent, cut to a bounded size
+        raw_bytes INTEGER NOT NULL,   -- its whole size as sent
+        first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        times INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE UNIQUE INDEX ux_problems_key ON problems (resource, key);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -12,7 +12,6 @@ import json
 import sqlite3
 
 from agentdesk.store import writes
-from agentdesk.sync import wire
 
 
 def _json(value) -> str:
@@ -94,9 +93,10 @@ def message(conn: sqlite3.Connection, m: dict) -> bool:
     pending (matched by its client id): it becomes sent instead of appearing twice."""
     if conn.execute("SELECT 1 FROM messages WHERE server_id = ?", [m["id"]]).fetchone():
         return False
-    if m["client_id"]:
+    if m["client_id"]:  # only a local row still waiting for its server id is ours to adopt
         cur = conn.execute(
-            "UPDATE messages SET server_id = ?, seq = ?, state = 'sent', error = NULL WHERE client_id = ?",
+            "UPDATE messages SET server_id = ?, seq = ?, state = 'sent', error = NULL "
+            "WHERE client_id = ? AND server_id IS NULL",
             [m["id"], m["seq"], m["client_id"]],
         )
         if cur.rowcount:
@@ -118,7 +118,8 @@ def note(conn: sqlite3.Connection, n: dict) -> bool:
         return False
     if n["client_id"]:
         cur = conn.execute(
-            "UPDATE customer_notes SET server_id = ? WHERE client_id = ?", [n["id"], n["client_id"]]
+            "UPDATE customer_notes SET server_id = ? WHERE client_id = ? AND server_id IS NULL",
+            [n["id"], n["client_id"]],
         )
         if cur.rowcount:
             conn.execute("DELETE FROM outbox WHERE id = ?", [n["client_id"]])
@@ -155,24 +156,15 @@ def followup(conn: sqlite3.Connection, f: dict) -> bool:
     return True
 
 
-#: What the server sends, by list resource and by event type: (resource, check, upsert).
-#: ``check`` validates a payload (agentdesk.sync.wire), ``upsert`` stores it idempotently.
-RESOURCES = {
-    "customers": (wire.customer, customer),
-    "orders": (wire.order, order),
-    "conversations": (wire.conversation, conversation),
-    "messages": (wire.message, message),
-    "notes": (wire.note, note),
-    "followups": (wire.followup, followup),
-}
-EVENTS = {
-    "message.created": ("messages", wire.message, message),
-    "conversation.updated": ("conversations", wire.conversation, conversation),
-    "customer.updated": ("customers", wire.customer, customer),
-    "order.updated": ("orders", wire.order, order),
-    "note.created": ("notes", wire.note, note),
-    "agent.status": ("agents", wire.agent, agent),
-    "followup.updated": ("followups", wire.followup, followup),
+#: How each resource is stored (records from agentdesk.sync.wire), by its name there.
+UPSERTS = {
+    "agents": agent,
+    "customers": customer,
+    "orders": order,
+    "conversations": conversation,
+    "messages": message,
+    "notes": note,
+    "followups": followup,
 }
 
 

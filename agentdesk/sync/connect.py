@@ -12,7 +12,7 @@ from pathlib import Path
 from agentdesk.config import ConfigError, Settings
 from agentdesk.demo.build import DEMO_AGENT
 from agentdesk.store import CacheError, Store, writes
-from agentdesk.sync.client import ShopClient, ShopReader
+from agentdesk.sync.client import BadEndpoint, ShopClient, ShopReader
 from agentdesk.sync.engine import CURSOR, HEAD
 
 DEMO_URL = "http://demo.shop"
@@ -29,7 +29,10 @@ def shop_client(settings: Settings, *, read_only: bool = False) -> ShopReader:
     if not settings.shop.token:
         raise ConfigError(f"{where}: [shop] token is not set (or export AGENTDESK_TOKEN)")
     cls = ShopReader if read_only else ShopClient
-    return cls(settings.shop.url, settings.shop.token)
+    try:
+        return cls(settings.shop.url, settings.shop.token)
+    except BadEndpoint as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def monitor_client(settings: Settings, cache_path: Path, *, demo: bool) -> ShopReader:

@@ -9,21 +9,30 @@ The engine is asyncio code with no Textual in it. The app runs it on its own eve
 in a worker thread, so neither HTTP nor SQLite ever blocks the UI; it reports through
 two callbacks: ``on_change(Changes)`` once per applied batch (coalesced) and
 ``on_status(SyncStatus)``.
+
+Nothing from the server stops it: a malformed object is quarantined (the ``problems``
+table, in the same transaction as its page, so the cursor moves past it); an object
+the cache cannot store is retried alone and quarantined if it still fails; a cursor
+that does not move is an error, not a loop; and any unexpected exception is caught,
+shown and followed by a restart with backoff.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 import logging
+import sqlite3
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from agentdesk.store import Store, outbox, quickreplies, writes
+from agentdesk.store import Store, outbox, problems, quickreplies, writes
 from agentdesk.sync import apply, wire
-from agentdesk.sync.client import ApiError, AuthError, ShopClient, ShopReader, Unavailable
+from agentdesk.sync.client import ApiError, BadAnswer, SetupError, ShopClient, ShopReader, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +48,11 @@ REPLIES_EVERY = 600.0
 #: The shop long-polls in whole seconds, so a ``wait`` under 1 s asks it not to wait at
 #: all; an empty answer is then followed by this pause instead of an immediate re-ask.
 IDLE_PAUSE = 0.5
+#: After an error only a change of config fixes (token, redirect, TLS): try again after this.
+SETUP_RETRY = 60.0
+#: Errors of one object the cache refuses to store (a duplicate client id, …): that
+#: object is quarantined; any other exception stops the batch and restarts the engine.
+STORAGE_ERRORS = (sqlite3.IntegrityError, sqlite3.DataError, OverflowError, UnicodeError)
 
 
 @dataclass
@@ -53,10 +67,11 @@ class Changes:
     quick_replies: bool = False  # the shop-wide reply library was replaced
     conflicts: list[tuple[str, str]] = field(default_factory=list)  # (conversation id, message)
     failures: list[str] = field(default_factory=list)  # one-line errors to show
+    skipped: int = 0  # objects the server sent that were quarantined in this batch
 
     def __bool__(self) -> bool:
         return bool(self.conversations or self.threads or self.customers or self.agents or self.followups
-                    or self.quick_replies or self.conflicts or self.failures)
+                    or self.quick_replies or self.conflicts or self.failures or self.skipped)
 
 
 @dataclass(frozen=True)
@@ -64,8 +79,14 @@ class SyncStatus:
     state: str  # syncing | online | offline
     last_sync_at: float | None = None
     pending: int = 0  # outbox rows waiting to go
-    error: str | None = None
+    error: str | None = None  # one line, in English (the CLI prints it)
     progress: tuple[str, int] | None = None  # (resource, objects so far) during initial sync
+    retry_at: float | None = None  # time.monotonic() of the next attempt, while waiting for it
+    skipped: int = 0  # objects quarantined in the cache (problems rows)
+    #: What the error is, for a screen to say in its language: ApiError.kind
+    #: (auth, tls, redirect, busy, timeout, unreachable, bad_answer, crashed, …) and its values.
+    error_kind: str = ""
+    error_params: tuple[tuple[str, str], ...] = ()
 
 
 class SyncEngine:
@@ -80,6 +101,7 @@ class SyncEngine:
         page_size: int = 500,
         wait: float = 25.0,
         offline_retry: tuple[float, ...] = (1, 2, 5, 10, 30),
+        setup_retry: float = SETUP_RETRY,
     ) -> None:
         self.store = store
         self.client = client
@@ -89,12 +111,15 @@ class SyncEngine:
         self.page_size = page_size
         self.wait = wait
         self.offline_retry = offline_retry
+        self.setup_retry = setup_retry
         self.status = SyncStatus("offline", last_sync_at=self._last_sync())
         self._loop: asyncio.AbstractEventLoop | None = None
         self._kick: asyncio.Event | None = None
         self._stopping = False
         self._replies_at = 0.0
         self._presence: str | None = None  # what I last asked to be shown as
+        self._failures = 0  # restarts in a row; reset once a session reaches the feed
+        self._recent_cursors: deque[str] = deque(maxlen=64)  # feed cursors passed, to see a cycle
 
     # -- status ----------------------------------------------------------------------------
 
@@ -102,32 +127,98 @@ class SyncEngine:
         value = self.store.read(writes.get_meta, LAST_SYNC)
         return float(value) if value else None
 
-    def _set_status(self, state: str, *, error: str | None = None, progress=None) -> None:
-        pending = self.store.read(outbox.pending_count)
-        status = SyncStatus(state, self._last_sync(), pending, error, progress)
+    def _set_status(self, state: str, *, error: str | None = None, progress=None, retry_at: float | None = None,
+                    kind: str = "", params: dict | None = None) -> None:
+        try:
+            def counts(conn):
+                return outbox.pending_count(conn), problems.count(conn), writes.get_meta(conn, LAST_SYNC)
+
+            pending, skipped, last = self.store.read(counts)
+            last_sync = float(last) if last else None
+        except sqlite3.Error:  # the cache cannot be read just now: keep the last figures
+            pending, skipped, last_sync = self.status.pending, self.status.skipped, self.status.last_sync_at
+        status = SyncStatus(state, last_sync, pending, error, progress, retry_at, skipped,
+                            kind if error else "", tuple(sorted((params or {}).items())) if error else ())
         if status != self.status:
             self.status = status
             self.on_status(status)
 
+    def _show_failure(self, state: str, exc: BaseException, retry_at: float | None) -> None:
+        """``state`` with ``exc`` (an ApiError or PayloadError) as the error to show."""
+        self._set_status(state, error=str(exc), retry_at=retry_at, kind=getattr(exc, "kind", "bad_answer"),
+                         params=getattr(exc, "params", None))
+
+    def _retrying(self, delay: float, exc: Unavailable, write: bool) -> None:
+        """The client waits before asking again: show why and for how long. A read that
+        cannot get through means offline; a write waiting leaves the feed's state alone."""
+        self._show_failure(self.status.state if write else "offline", exc, time.monotonic() + delay)
+
+    @property
+    def stopping(self) -> bool:
+        """stop() was called: the engine ends and is not coming back."""
+        return self._stopping
+
+    # -- quarantine ----------------------------------------------------------------------
+
+    def _quarantine(self, conn, found: list[wire.Problem], changes: Changes) -> None:
+        """Keep the objects the server sent that cannot be used (see store.problems)."""
+        for p in found:
+            log.info("server object skipped: %s", p)  # kept in problems; never raw on a terminal
+            problems.record(conn, p.resource, p.object_id, p.field, p.reason, p.raw, self.clock())
+        changes.skipped += len(found)
+
+    def _store_records(self, conn, batch: list[tuple[str, dict]], upsert_all, changes: Changes) -> list[tuple[str, dict]]:
+        """``upsert_all(conn, batch)`` (which returns the (resource, record) pairs that
+        changed the cache) in a savepoint. If the cache refuses one object, each is
+        stored alone and the refused ones are quarantined, so one cannot stop the rest."""
+        conn.execute("SAVEPOINT batch")
+        refused: set[int] = set()  # positions in batch the cache refused
+        try:
+            changed = upsert_all(conn, batch)
+        except STORAGE_ERRORS:
+            conn.execute("ROLLBACK TO batch")
+            changed = []
+            for n, (resource, record) in enumerate(batch):
+                conn.execute("SAVEPOINT one")
+                try:
+                    changed += upsert_all(conn, [(resource, record)])
+                except STORAGE_ERRORS as exc:
+                    conn.execute("ROLLBACK TO one")
+                    refused.add(n)
+                    raw = json.dumps(record, ensure_ascii=False, default=str).encode()
+                    self._quarantine(conn, [wire.Problem(resource, str(record.get("id")), "",
+                                                         f"cannot be stored: {type(exc).__name__}: {exc}", raw)],
+                                     changes)
+                conn.execute("RELEASE one")
+        conn.execute("RELEASE batch")
+        if problems.any_problems(conn):  # good versions end the problems of the same objects
+            by_resource: dict[str, list[str]] = {}
+            for n, (resource, record) in enumerate(batch):
+                if n not in refused:
+                    by_resource.setdefault(resource, []).append(str(record["id"]))
+            for resource, ids in by_resource.items():
+                problems.clear(conn, resource, ids)
+        return changed
+
     # -- identity ----------------------------------------------------------------------
 
-    async def identify(self) -> dict:
+    async def identify(self) -> wire.Me:
         """Who this token is and which shop: stored so the app can show them offline."""
         me = await self.client.me()
-        agent = wire.agent(me.get("agent"))
-        shop = me.get("shop") or {}
-        agents = [wire.agent(a) for a in await self.client.agents()]
+        agents = await self.client.agents()
+        changes = Changes(agents=True)
 
         def write(conn):
-            for a in agents:
-                apply.agent(conn, a)
-            writes.set_meta(conn, "me", agent["id"])
-            writes.set_meta(conn, "shop_id", str(shop.get("id", "")))
-            writes.set_meta(conn, "shop_name", str(shop.get("name", "")))
-            writes.set_meta(conn, "read_only", "1" if me["agent"].get("read_only") else "0")
+            self._quarantine(conn, agents.problems, changes)
+            self._store_records(conn, [("agents", a) for a in agents.items], _upsert_each, changes)
+            apply.agent(conn, me.agent)
+            writes.set_meta(conn, "me", me.agent["id"])
+            writes.set_meta(conn, "shop_id", me.shop_id)
+            writes.set_meta(conn, "shop_name", me.shop_name)
+            writes.set_meta(conn, "read_only", "1" if me.read_only else "0")
 
         self.store.write(write)
-        self.on_change(Changes(agents=True))
+        self.on_change(changes)
         return me
 
     # -- presence --------------------------------------------------------------------------------
@@ -159,9 +250,8 @@ class SyncEngine:
         self.on_change(Changes(agents=True))
         return agent
 
-    async def _restore_presence(self, me: dict) -> None:
-        shown = (me.get("agent") or {}).get("status")
-        if self._presence == "away" and shown != "away" and isinstance(self.client, ShopClient):
+    async def _restore_presence(self, me: wire.Me) -> None:
+        if self._presence == "away" and me.agent["status"] != "away" and isinstance(self.client, ShopClient):
             await self.set_presence("away")
 
     # -- initial sync --------------------------------------------------------------------------
@@ -172,7 +262,8 @@ class SyncEngine:
     async def initial_sync(self, progress: Callable[[str, int, bool], None] | None = None) -> int:
         """Page through every resource (resuming where a previous run stopped). A cache
         synced before a resource existed (follow-ups) pages just that one; the feed
-        keeps its cursor. Returns the number of objects applied."""
+        keeps its cursor. Returns the number of objects applied (quarantined ones not
+        counted). A ``next`` cursor seen before in this run is an error: paging in a circle."""
         synced = self.synced()
         todo = [r for r in RESOURCES if self.store.read(writes.get_meta, PAGE + r) != "done"]
         if not todo:
@@ -184,22 +275,29 @@ class SyncEngine:
         total = 0
         for resource in todo:
             after = self.store.read(writes.get_meta, PAGE + resource) or None
+            visited = {after}
             count = 0
             while True:
-                items, nxt = await self.client.page(resource, after, self.page_size)
+                page = await self.client.page(resource, after, self.page_size)
+                nxt = page.next
+                if nxt is not None and nxt in visited:
+                    raise BadAnswer(f"{self.client.base_url}/v1/{resource}",
+                                    f"the next cursor {nxt!r} was already visited: paging would go round forever")
+                visited.add(nxt)
                 changes = Changes()
                 last = resource == todo[-1] and not nxt and not synced
 
-                def write(conn, items=items, nxt=nxt, last=last, changes=changes):
-                    self._apply_items(conn, resource, items, changes)
+                def write(conn, page=page, nxt=nxt, last=last, changes=changes):
+                    self._quarantine(conn, page.problems, changes)
+                    self._apply_items(conn, resource, page.items, changes)
                     writes.set_meta(conn, PAGE + resource, nxt or "done")
                     if last:  # the initial sync is complete: the feed takes over from the head
                         writes.set_meta(conn, CURSOR, head)
                         writes.set_meta(conn, LAST_SYNC, repr(self.clock()))
 
                 self.store.write(write)
-                count += len(items)
-                total += len(items)
+                count += len(page.items)
+                total += len(page.items)
                 if progress:
                     progress(resource, count, not nxt)
                 self._set_status("syncing", progress=(resource, count))
@@ -213,10 +311,14 @@ class SyncEngine:
     async def sync_quick_replies(self) -> int:
         """The shop-wide reply library (``GET /v1/quick-replies``) replaces the cached one
         when it differs; each reply is checked when the library loads, so one bad row is
-        reported and skipped there, never stored half-parsed here."""
-        items = await self.client.quick_replies()
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise wire.PayloadError("quick-replies: items must be a list of objects")
+        reported and skipped there, never stored half-parsed here. What is not even an
+        object is quarantined."""
+        page = await self.client.quick_replies()
+        items = page.items
+        if page.problems:
+            changes = Changes()
+            self.store.write(self._quarantine, page.problems, changes)
+            self.on_change(changes)
         if self.store.read(quickreplies.shop_replies) == items:
             self._replies_at = self.clock()
             return 0
@@ -225,78 +327,69 @@ class SyncEngine:
         self.on_change(Changes(quick_replies=True))
         return len(items)
 
-    def _apply_items(self, conn, resource: str, items: list, changes: Changes) -> None:
-        check, upsert = apply.RESOURCES[resource]
-        parsed = []
-        for raw in items:
-            try:
-                parsed.append(check(raw))
-            except wire.PayloadError as exc:
-                self._bad(str(exc), changes)
-        if resource == "messages":  # the bulk of any sync: one batch write per page
-            for obj in apply.messages(conn, parsed):
-                _note_change(resource, obj, changes)
-            return
-        for obj in parsed:
-            if upsert(conn, obj):
-                _note_change(resource, obj, changes)
-
-    def _bad(self, error: str, changes: Changes) -> None:
-        """A malformed object is skipped (and said so); the rest of its page still applies."""
-        log.warning("server payload skipped: %s", error)
-        changes.failures.append(f"server payload skipped: {error}")
+    def _apply_items(self, conn, resource: str, items: list[dict], changes: Changes) -> None:
+        upsert_all = _upsert_messages if resource == "messages" else _upsert_each  # messages: one batch a page
+        for res, obj in self._store_records(conn, [(resource, i) for i in items], upsert_all, changes):
+            _note_change(res, obj, changes)
 
     # -- the event feed ----------------------------------------------------------------------------
 
     async def poll(self, wait: float | None = None) -> int:
-        """One request to the feed; applies what it brings. Returns the events applied."""
+        """One request to the feed; applies what it brings. Returns the events applied.
+        A ``next`` cursor already passed is an error: the feed would go round in a circle."""
         cursor = self.store.read(writes.get_meta, CURSOR)
-        events, nxt = await self.client.events(cursor, wait=self.wait if wait is None else wait)
+        feed = await self.client.events(cursor, wait=self.wait if wait is None else wait, limit=self.page_size)
+        nxt = feed.next
+        if nxt != cursor and nxt in self._recent_cursors:
+            raise BadAnswer(f"{self.client.base_url}/v1/events",
+                            f"the next cursor {nxt!r} was already passed: the feed goes round in a circle")
         changes = Changes()
+        # Out-of-order delivery: messages go in seq order; everything else is guarded
+        # by versions and update times inside the upserts.
+        events = sorted(feed.events, key=lambda ev: (ev.resource == "messages", ev.record.get("seq", 0)))
 
         def write(conn):
-            applied = 0
-            parsed = []
-            for raw in events:
-                try:
-                    if not isinstance(raw, dict) or raw.get("type") not in apply.EVENTS:
-                        raise wire.PayloadError(f"event {raw.get('cursor', '?') if isinstance(raw, dict) else '?'}: "
-                                                f"type: unknown {raw.get('type') if isinstance(raw, dict) else raw!r}")
-                    resource, check, upsert = apply.EVENTS[raw["type"]]
-                    parsed.append((raw["type"], resource, upsert, check(raw.get("data"))))
-                except wire.PayloadError as exc:
-                    self._bad(str(exc), changes)
-            # Out-of-order delivery: messages go in seq order; everything else is
-            # guarded by versions and update times inside the upserts.
-            parsed.sort(key=lambda ev: (ev[0] == "message.created", ev[3].get("seq", 0)))
-            for _kind, resource, upsert, obj in parsed:
-                if upsert(conn, obj):
-                    applied += 1
-                    _note_change(resource, obj, changes)
-            if _cursor_int(nxt) > _cursor_int(cursor):
+            self._quarantine(conn, feed.problems, changes)
+            changed = self._store_records(conn, [(ev.resource, ev.record) for ev in events], _upsert_each, changes)
+            for resource, obj in changed:
+                _note_change(resource, obj, changes)
+            if nxt != cursor:
                 writes.set_meta(conn, CURSOR, nxt)
             writes.set_meta(conn, LAST_SYNC, repr(self.clock()))
-            return applied
+            return len(changed)
 
         applied = self.store.write(write)
+        if nxt != cursor:
+            self._recent_cursors.append(cursor)
+        if changes.skipped:  # the header counts them at once
+            self._set_status(self.status.state, progress=self.status.progress)
         if changes:
             self.on_change(changes)
         return applied
 
     async def catch_up(self) -> int:
-        """Drain the feed without waiting (used by ``agentdesk sync --once``)."""
+        """Drain the feed without waiting (used by ``agentdesk sync --once``): until the
+        cursor stops moving, or reaches the head the shop named when this began (so a
+        shop that never stops sending cannot keep it here)."""
+        head = _cursor_int(await self.client.events_head())
         total = 0
         while True:
             before = self.store.read(writes.get_meta, CURSOR)
             total += await self.poll(wait=0)
-            if self.store.read(writes.get_meta, CURSOR) == before:
+            now = self.store.read(writes.get_meta, CURSOR)
+            if now == before:
+                return total
+            position = _cursor_int(now)
+            if head is not None and position is not None and position >= head:
                 return total
 
     # -- the outbox ---------------------------------------------------------------------------------
 
     async def flush_outbox(self) -> int:
         """Send due outbox rows oldest first; stop at the first transient failure so
-        replies in one conversation never overtake each other. Returns rows acknowledged."""
+        replies in one conversation never overtake each other. Returns rows acknowledged.
+        A failure that is not the row's own (the shop down, an answer that cannot be
+        read, the token refused) leaves it pending: nothing typed is lost."""
         if not isinstance(self.client, ShopClient):
             return 0  # read-only: nothing can be sent (and nothing is ever queued)
         sent = 0
@@ -308,9 +401,12 @@ class SyncEngine:
                 changes = Changes()
                 try:
                     answer = await self.client.write(item.method, item.path, item.body, item.id)
-                except Unavailable as exc:
-                    self.store.write(outbox.postpone, item.id, self.clock(), str(exc), exc.retry_after)
-                    self._set_status(self.status.state, error=str(exc))
+                except (Unavailable, BadAnswer, SetupError) as exc:
+                    retry_after = exc.retry_after if isinstance(exc, Unavailable) else None
+                    self.store.write(outbox.postpone, item.id, self.clock(), str(exc), retry_after)
+                    wake = self.store.read(outbox.next_due_at)
+                    retry_at = time.monotonic() + max(0.0, wake - self.clock()) if wake is not None else None
+                    self._show_failure(self.status.state, exc, retry_at)
                     raise
                 except ApiError as exc:
                     await self._refused(item, exc, changes)
@@ -324,7 +420,7 @@ class SyncEngine:
                     changes.customers.add(item.customer_id)
                 self.on_change(changes)
 
-    def _acknowledge(self, conn, item: outbox.OutboxItem, answer: dict, changes: Changes) -> None:
+    def _acknowledge(self, conn, item: outbox.OutboxItem, answer, changes: Changes) -> None:
         try:
             if item.kind in ("reply", "note"):
                 apply.message(conn, wire.message(answer))
@@ -336,7 +432,8 @@ class SyncEngine:
                 apply.followup(conn, wire.followup(answer))
                 changes.followups = True
             elif item.kind == "outreach":
-                conv, msg = wire.conversation(answer.get("conversation")), wire.message(answer.get("message"))
+                parts = answer if isinstance(answer, dict) else {}
+                conv, msg = wire.conversation(parts.get("conversation")), wire.message(parts.get("message"))
                 apply.conversation(conn, conv)
                 apply.message(conn, msg)
                 changes.conversations.add(conv["id"])
@@ -344,7 +441,7 @@ class SyncEngine:
             else:
                 apply.conversation(conn, wire.conversation(answer))
         except wire.PayloadError as exc:  # it was accepted; the feed will bring the object
-            self._bad(str(exc), changes)
+            self._quarantine(conn, [exc.problem], changes)
         outbox.done(conn, item.id)
         conn.execute("UPDATE messages SET state = 'sent', error = NULL WHERE client_id = ? AND state != 'sent'",
                      [item.id])
@@ -364,7 +461,7 @@ class SyncEngine:
             changes.followups = changes.followups or item.kind == "followup"
         if item.conversation_id and exc.code in ("owned_by_other", "stale_version"):
             try:
-                fresh = wire.conversation(await self.client.conversation(item.conversation_id))
+                fresh = await self.client.conversation(item.conversation_id)
             except (ApiError, wire.PayloadError):
                 return
             self.store.write(apply.conversation, fresh)
@@ -379,7 +476,10 @@ class SyncEngine:
     def stop(self) -> None:
         self._stopping = True
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._cancel_all)
+            try:
+                self._loop.call_soon_threadsafe(self._cancel_all)
+            except RuntimeError:  # the loop already closed: nothing left to stop
+                pass
 
     def _cancel_all(self) -> None:
         for task in asyncio.all_tasks(self._loop):
@@ -387,29 +487,51 @@ class SyncEngine:
 
     async def run(self) -> None:
         """Sync until stopped: identity, initial sync, then feed and outbox side by
-        side; when the shop is unreachable, go offline and try again with backoff."""
+        side. Whatever stops a session – the shop unreachable, a bad answer, a bug – is
+        shown and the engine starts again after a pause (longer each time, and a
+        minute when only a change of config can help). Only :meth:`stop` ends it."""
         self._loop = asyncio.get_running_loop()
         self._kick = asyncio.Event()
-        failures = 0
+        self.client.on_retry = self._retrying
         while not self._stopping:
             try:
-                self._set_status("syncing")
-                await self._restore_presence(await self.identify())
-                await self.initial_sync()
-                await self.sync_quick_replies()
-                self._set_status("online")
-                failures = 0
-                async with asyncio.TaskGroup() as group:
-                    group.create_task(self._follow())
-                    group.create_task(self._outbox_loop())
-            except* AuthError as eg:
-                self._set_status("offline", error=str(eg.exceptions[0]))
-                await asyncio.sleep(60)
-            except* (Unavailable, wire.PayloadError, ApiError) as eg:
-                self._set_status("offline", error=str(eg.exceptions[0]))
-                delay = self.offline_retry[min(failures, len(self.offline_retry) - 1)]
-                failures += 1
-                await self._sleep_or_kick(delay)
+                await self._session()
+            except Exception as exc:  # noqa: BLE001 - every failure is shown, then retried
+                if self._stopping:
+                    break
+                await self._recover(_root_cause(exc))
+
+    async def _session(self) -> None:
+        self._set_status("syncing")
+        await self._restore_presence(await self.identify())
+        await self.initial_sync()
+        await self.sync_quick_replies()
+        self._set_status("online")
+        self._failures = 0
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._follow())
+            group.create_task(self._outbox_loop())
+
+    async def _recover(self, exc: BaseException) -> None:
+        """Show what stopped the session, wait, and let run() start the next one."""
+        if isinstance(exc, SetupError):
+            delay = self.setup_retry
+        else:
+            delay = self.offline_retry[min(self._failures, len(self.offline_retry) - 1)]
+            self._failures += 1
+        retry_at = time.monotonic() + delay
+        if isinstance(exc, (ApiError, wire.PayloadError)):
+            self._show_failure("offline", exc, retry_at)
+        else:  # a bug, or something nobody planned for: say so in one line, keep going
+            log.debug("sync engine failed; restarting in %.0f s", delay, exc_info=exc)  # for a developer's log
+            what = f"{type(exc).__name__}: {_one_line(exc)}"
+            text = f"sync stopped by an unexpected error ({what}); restarting"
+            self._set_status("offline", error=text, retry_at=retry_at, kind="crashed", params={"e": what})
+            self.on_change(Changes(failures=[text]))
+        if isinstance(exc, SetupError):
+            await asyncio.sleep(delay)  # a queued reply cannot fix the config: no early retry
+        else:
+            await self._sleep_or_kick(delay)
 
     async def _follow(self) -> None:
         while True:
@@ -426,9 +548,11 @@ class SyncEngine:
             self._kick.clear()
             try:
                 await self.flush_outbox()
-            except Unavailable:
+            except (Unavailable, BadAnswer):
                 pass  # postponed; the next attempt time is in the row
-            self._set_status(self.status.state if self.status.state != "offline" else "online")
+            else:
+                if self.status.state == "online":
+                    self._set_status("online")  # the count of writes to send, and no stale error
             wake = self.store.read(outbox.next_due_at)
             timeout = None if wake is None else max(0.05, wake - self.clock())
             await self._sleep_or_kick(timeout)
@@ -440,6 +564,44 @@ class SyncEngine:
         except TimeoutError:
             pass
         self._kick.clear()
+
+
+def _upsert_each(conn, batch: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    return [(resource, obj) for resource, obj in batch if apply.UPSERTS[resource](conn, obj)]
+
+
+def _upsert_messages(conn, batch: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    return [("messages", m) for m in apply.messages(conn, [obj for _resource, obj in batch])]
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The failure that matters in a TaskGroup's ExceptionGroup: one that needs the
+    user first, then any other ApiError, then whatever came first."""
+    leaves: list[BaseException] = []
+    todo = [exc]
+    while todo:
+        e = todo.pop(0)
+        if isinstance(e, BaseExceptionGroup):
+            todo.extend(e.exceptions)
+        else:
+            leaves.append(e)
+    for kind in (SetupError, ApiError, wire.PayloadError):
+        for e in leaves:
+            if isinstance(e, kind):
+                return e
+    return leaves[0] if leaves else exc
+
+
+def _cursor_int(cursor: str | None) -> int | None:
+    """A cursor as a number when it is one (the reference shop's are), else None."""
+    try:
+        return int(cursor) if cursor is not None else None
+    except ValueError:
+        return None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
 
 
 def _note_change(resource: str, obj: dict, changes: Changes) -> None:
@@ -459,10 +621,3 @@ def _note_change(resource: str, obj: dict, changes: Changes) -> None:
         changes.followups = True
     elif resource == "agents":
         changes.agents = True
-
-
-def _cursor_int(cursor: str | None) -> int:
-    try:
-        return int(cursor or 0)
-    except ValueError:
-        return 0

@@ -452,6 +452,8 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
                 self.reload_draft(conversation_id)
         for failure in changes.failures[:3]:
             self.notify(failure, severity="error", timeout=8)
+        if changes.skipped:
+            self.notify(self.t("notify.skipped", n=changes.skipped), severity="warning", timeout=8)
 
     def _flush_inbox_refresh(self) -> None:
         if self._triage_dirty and self._main_screen_up():
@@ -470,10 +472,7 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
         if not self._main_screen_up():
             return
         status: SyncStatus = event.status  # type: ignore[assignment]
-        header = self.query_one(HeaderBar)
-        header.connection = "demo" if self.demo and status.state == "online" else status.state
-        header.last_sync = status.last_sync_at
-        header.pending = status.pending
+        self.query_one(HeaderBar).show_sync(status, demo=self.demo)
 
     @on(ThreadRefreshed)
     def _thread_refreshed(self, event: ThreadRefreshed) -> None:

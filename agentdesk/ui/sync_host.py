@@ -25,12 +25,26 @@ class SyncHost:
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def run_sync(self) -> None:
+        """The engine restarts itself after any failure; should it still end without
+        being stopped (a bug in the loop itself), the header must not go on saying
+        online: it says sync stopped, and why."""
         import asyncio
+        import dataclasses
 
+        engine = self.sync  # type: ignore[attr-defined]
+        why = "the sync engine ended"
         try:
-            asyncio.run(self.sync.run())  # type: ignore[attr-defined]
+            asyncio.run(engine.run())
         except asyncio.CancelledError:
             pass
+        except BaseException as exc:
+            why = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            raise
+        finally:
+            if not engine.stopping:
+                stopped = dataclasses.replace(engine.status, state="offline", error=f"sync stopped ({why})",
+                                              retry_at=None, error_kind="stopped", error_params=(("e", why),))
+                self.post_message(SyncStatusChanged(stopped))  # type: ignore[attr-defined]
 
     def on_unmount(self) -> None:
         if self.sync is not None:  # type: ignore[attr-defined]

@@ -144,6 +144,7 @@ def _sync(store, client, path) -> str | None:
 
     from agentdesk.sync.client import ApiError, AuthError, Unavailable
     from agentdesk.sync.engine import SyncEngine
+    from agentdesk.sync.wire import PayloadError
 
     client.max_retries = SYNC_RETRIES
     engine = SyncEngine(store, client)
@@ -160,11 +161,11 @@ def _sync(store, client, path) -> str | None:
     try:
         asyncio.run(sync())
     except AuthError as exc:
-        return f"the shop refused the token: {exc}"
+        return str(exc)  # names the token setting to check
     except Unavailable as exc:
         if not had_cache:
             return f"cannot reach the shop ({exc}) and there is no synced monitor cache at {path}"
         print(f"agentdesk: warning: cannot reach the shop ({exc}); reporting from the cache", file=sys.stderr)
-    except ApiError as exc:
+    except (ApiError, PayloadError) as exc:
         return f"sync failed: {exc}"
     return None

@@ -365,8 +365,7 @@ class MonitorApp(SyncHost, CacheReaders, App[int]):
     def _sync_status(self, event: SyncStatusChanged) -> None:
         status: SyncStatus = event.status  # type: ignore[assignment]
         for header in self._headers():
-            header.connection = "demo" if self.demo and status.state == "online" else status.state
-            header.last_sync = status.last_sync_at
+            header.show_sync(status, demo=self.demo)
 
     def _headers(self) -> list[HeaderBar]:
         return [h for screen in self.screen_stack for h in screen.query(HeaderBar)]
@@ -376,7 +375,7 @@ class MonitorApp(SyncHost, CacheReaders, App[int]):
         first, *others = self._headers()
         for header in others:
             header.shop, header.agent, header.role = first.shop, first.agent, first.role
-            header.connection, header.last_sync = first.connection, first.last_sync
+            header.copy_sync(first)
 
     # -- actions ---------------------------------------------------------------------------
 
