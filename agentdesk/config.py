@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from agentdesk import paths, tomlfile
+from agentdesk import paths, userfile
 from agentdesk.models import MAX_MESSAGE_CHARS, PRIORITIES
 from agentdesk.quoting import literal, path_text, quoted
 
@@ -292,8 +292,8 @@ def load_settings(explicit: str | os.PathLike | None = None) -> Settings:
 
 def parse_file(path: Path) -> Settings:
     try:
-        raw = tomlfile.read(path, MAX_CONFIG_BYTES)
-    except tomlfile.TomlFileError as exc:
+        raw = userfile.read_toml(path, MAX_CONFIG_BYTES)
+    except userfile.UserFileError as exc:
         raise ConfigError(f"{path_text(path)}: {exc.message}") from None
     return parse_dict(raw, path)
 
@@ -353,7 +353,7 @@ def _check_text(text: str, setting: str, where: str, *, lines: bool) -> None:
     """No control or invisible format characters (an escape in the greeting would reach
     every customer; one in a name or path would reach the terminal); line breaks only
     in the texts sent to customers, which also keep to a message's length."""
-    bad = tomlfile.bad_char(text, lines=lines)
+    bad = userfile.bad_char(text, lines=lines)
     if bad:
         raise ConfigError(
             f"{where}: {setting} must not contain control or invisible characters "

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 import agentdesk
+from cli_helpers import AGENTDESK
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def env(tmp_path) -> dict[str, str]:
 def run(tmp_path, env):
     def run(*args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "agentdesk", *args],
+            [*AGENTDESK, *args],
             cwd=tmp_path,
             env={**env, **(extra_env or {})},
             stdin=subprocess.DEVNULL,
@@ -136,7 +137,9 @@ def test_a_corrupt_cache_exits_2_and_is_left_untouched(run, tmp_path):
     line = one_error_line(done)
     assert "--reset-cache" in line and str(cache) in line
     assert cache.read_bytes() == garbage
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml", "home", "shop-cache.sqlite"]
+    # the lock file of "one app per cache" is all that is new
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml", "home", "shop-cache.sqlite",
+                                                           "shop-cache.sqlite.lock"]
 
 
 def test_the_demo_does_not_touch_the_real_cache(run, tmp_path):

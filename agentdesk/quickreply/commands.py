@@ -63,8 +63,11 @@ def run_search(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(getattr(args, "config", None))
         store = Store(settings.cache_path(demo=args.demo))
-    except (ConfigError, CacheError) as exc:
-        print(f"agentdesk: {exc}", file=sys.stderr)
+    except ConfigError as exc:
+        print(f"agentdesk: config error: {exc}", file=sys.stderr)
+        return 2
+    except CacheError as exc:
+        print(f"agentdesk: cache error: {exc}", file=sys.stderr)
         return 2
     only = Path(args.dir) if args.dir else None
     if only is not None and not only.exists():

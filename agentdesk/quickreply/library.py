@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from agentdesk import paths, tomlfile
+from agentdesk import paths, userfile
 from agentdesk.models import MAX_MESSAGE_CHARS
 from agentdesk.quickreply.variables import unknown
 from agentdesk.quoting import literal, path_text, quoted
@@ -83,9 +83,9 @@ def load_file(path: Path, layer: str = LIBRARY) -> tuple[list[Reply], list[Probl
     """Replies in one TOML file; a reply with a problem is skipped, the rest load."""
     where = path_text(path)
     try:
-        text = tomlfile.read_text(path, MAX_FILE_BYTES)
-        data = tomlfile.loads(text)
-    except tomlfile.TomlFileError as exc:
+        text = userfile.read_text(path, MAX_FILE_BYTES)
+        data = userfile.loads_toml(text)
+    except userfile.UserFileError as exc:
         return [], [Problem(where, exc.line, exc.message)]
     lines = [text.count("\n", 0, m.start()) + 1 for m in _REPLY_HEADER.finditer(text)]
     extra = sorted(set(data) - _TOP_LEVEL)
@@ -117,7 +117,7 @@ def _name_problem(name: str, value: str) -> str:
     limit = MAX_NAME_CHARS[name]
     if len(value) > limit:
         return f"{name} is {len(value):,} characters (at most {limit})"
-    bad = tomlfile.bad_char(value)
+    bad = userfile.bad_char(value)
     if bad:
         return f"{name} {quoted(value, 40)} holds a control or invisible character (U+{ord(bad[1]):04X})"
     return ""
@@ -147,7 +147,7 @@ def _reply(entry: object, category: str, layer: str, where: str, line: int) -> t
         return None, f"{who}: body is empty"
     if len(body) > MAX_MESSAGE_CHARS:
         return None, f"{who}: body is {len(body):,} characters; a message holds at most {MAX_MESSAGE_CHARS:,}"
-    bad = tomlfile.bad_char(body, lines=True)
+    bad = userfile.bad_char(body, lines=True)
     if bad:
         return None, f"{who}: body holds a control character (U+{ord(bad[1]):04X} at character {bad[0]})"
     title = entry["title"].strip()

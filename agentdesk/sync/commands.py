@@ -32,8 +32,9 @@ def run_sync(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from agentdesk.cli import claimed
     from agentdesk.config import ConfigError, load_settings
-    from agentdesk.store import CacheError, Store, outbox
+    from agentdesk.store import CacheError, outbox
     from agentdesk.sync import connect
     from agentdesk.sync.client import ApiError
     from agentdesk.sync.engine import SyncEngine
@@ -42,11 +43,13 @@ def run_sync(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(getattr(args, "config", None))
         path = settings.cache_path(demo=args.demo)
+        source = str(settings.source or "config")
         if args.demo:
-            client = connect.demo_client(path, agent=settings.agent.name, simulate=0, source=str(settings.source or "config"))
+            connect.demo_token(settings.agent.name, source)  # a wrong demo agent: before any file is made
+            make = lambda: connect.demo_client(path, agent=settings.agent.name, simulate=0, source=source)  # noqa: E731
         else:
-            client = connect.shop_client(settings)
-        store = Store(path)
+            make = lambda: connect.shop_client(settings)  # noqa: E731
+        store, client = claimed(args, path, make, demo=args.demo)
     except ConfigError as exc:
         return _fail(f"config error: {exc}")
     except CacheError as exc:

@@ -1,10 +1,11 @@
-"""Reading a hand-written TOML file (the config, a reply file) as untrusted input.
+"""Reading a file a user wrote or handed us (the config, a reply file, saved unsent
+writes) as untrusted input.
 
 Whatever is at the path – a folder, a named pipe, a file nobody may read, 1 GB of
-zeros, invalid UTF-8, a NUL byte, arrays nested ten thousand deep – the answer is the
-parsed document or one :class:`TomlFileError` saying what is wrong, with the line
-where there is one. Nothing here blocks: a pipe or a device is refused before it is
-read, and no more than ``limit`` bytes are ever read.
+zeros, invalid UTF-8, a NUL byte, TOML arrays nested ten thousand deep – the answer is
+the contents or one :class:`UserFileError` saying what is wrong, with the line where
+there is one. Nothing here blocks: a pipe or a device is refused before it is read,
+and no more than ``limit`` bytes are ever read.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ _AT_LINE = re.compile(r"\(at line (\d+)")
 _MESSAGE_LIMIT = 200
 
 
-class TomlFileError(Exception):
+class UserFileError(Exception):
     """``message`` is phrased for the user (without the path); ``line`` is 0 when unknown."""
 
     def __init__(self, message: str, line: int = 0) -> None:
@@ -34,9 +35,9 @@ class TomlFileError(Exception):
         self.line = line
 
 
-def read(path: Path, limit: int) -> dict[str, Any]:
+def read_toml(path: Path, limit: int) -> dict[str, Any]:
     """The TOML document at ``path`` (a regular file of at most ``limit`` bytes)."""
-    return loads(read_text(path, limit))
+    return loads_toml(read_text(path, limit))
 
 
 def read_text(path: Path, limit: int) -> str:
@@ -48,23 +49,23 @@ def read_bytes(path: Path, limit: int) -> bytes:
         # O_NONBLOCK: opening a named pipe for reading would wait for a writer.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise TomlFileError(_os_problem(exc)) from None
+        raise UserFileError(_os_problem(exc)) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise TomlFileError("is a folder, not a file")
+            raise UserFileError("is a folder, not a file")
         if not stat.S_ISREG(info.st_mode):
-            raise TomlFileError("is not a regular file (a pipe or a device?)")
+            raise UserFileError("is not a regular file (a pipe or a device?)")
         if info.st_size > limit:
-            raise TomlFileError(f"is too big ({_size(info.st_size)}; at most {_size(limit)})")
+            raise UserFileError(f"is too big ({_size(info.st_size)}; at most {_size(limit)})")
         with os.fdopen(os.dup(fd), "rb") as f:
             data = f.read(limit + 1)
     except OSError as exc:
-        raise TomlFileError(_os_problem(exc)) from None
+        raise UserFileError(_os_problem(exc)) from None
     finally:
         os.close(fd)
     if len(data) > limit:  # it grew while we read it
-        raise TomlFileError(f"is too big (more than {_size(limit)})")
+        raise UserFileError(f"is too big (more than {_size(limit)})")
     return data
 
 
@@ -76,13 +77,13 @@ def decode(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise TomlFileError(
+        raise UserFileError(
             f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line}, column {column}); "
             "save it as UTF-8", line
         ) from None
 
 
-def loads(text: str) -> dict[str, Any]:
+def loads_toml(text: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -90,11 +91,11 @@ def loads(text: str) -> dict[str, Any]:
         m = _AT_LINE.search(message)
         if len(message) > _MESSAGE_LIMIT:
             message = message[:_MESSAGE_LIMIT] + "…"
-        raise TomlFileError(f"not valid TOML: {literal(message, _MESSAGE_LIMIT + 1)}",
+        raise UserFileError(f"not valid TOML: {literal(message, _MESSAGE_LIMIT + 1)}",
                             int(m.group(1)) if m else 0) from None
     except RecursionError:
         # tomllib parses nested arrays and inline tables by recursion.
-        raise TomlFileError("not valid TOML: arrays or tables nested too deeply") from None
+        raise UserFileError("not valid TOML: arrays or tables nested too deeply") from None
 
 
 # Never in a one-line value (a name, a title, a path): controls, format characters
