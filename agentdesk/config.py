@@ -1,9 +1,12 @@
 """Settings: ``config.toml`` read with :mod:`tomllib` into typed dataclasses.
 
 Lookup order: ``--config PATH``, ``$AGENTDESK_CONFIG``, ``./config.toml``, the
-platformdirs user config dir; with none found, defaults apply. A bad file, an unknown
-key or a wrong type raises :class:`ConfigError` whose message is one line naming the
-file and the key, so the CLI can print it and exit 2 without a traceback.
+platformdirs user config dir; with none found, defaults apply. Anything wrong – a file
+that cannot be read or parsed (see :mod:`agentdesk.userfile`), an unknown key, a wrong
+type, a value out of range, a control character, a shop URL httpx could not connect to,
+a token no HTTP header can carry – raises :class:`ConfigError` whose message is one
+line naming the file and the key, so the CLI can print it and exit 2 without a
+traceback, and the app never starts only to sit on "syncing".
 """
 
 from __future__ import annotations

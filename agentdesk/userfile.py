@@ -122,17 +122,24 @@ def bad_char(text: str, *, lines: bool = False) -> tuple[int, str] | None:
 def _os_problem(exc: OSError) -> str:
     if exc.errno == errno.ENOENT:
         return "no such file"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "cannot be read (permission denied)"
     if exc.errno == errno.EISDIR:
         return "is a folder, not a file"
     if exc.errno == errno.ENOTDIR:
         return "is not a file (a part of the path is a file, not a folder)"
+    return f"cannot be read ({os_reason(exc)})"
+
+
+def os_reason(exc: OSError) -> str:
+    """Why the OS said no, in a few plain words."""
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.EROFS:
+        return "read-only file system"
     if exc.errno == errno.ELOOP:
-        return "cannot be read (too many symbolic links: a link loop?)"
+        return "too many symbolic links: a link loop?"
     if exc.errno == errno.ENAMETOOLONG:
-        return "cannot be read (the path is too long)"
-    return f"cannot be read ({exc.strerror or exc})"
+        return "the path is too long"
+    return exc.strerror or str(exc)
 
 
 def _size(n: int) -> str:

@@ -47,8 +47,8 @@ def user_env(home: Path, **extra: str) -> dict[str, str]:
         XDG_STATE_HOME=str(home / ".local" / "state"),
         TERM="dumb",
         PYTHONIOENCODING="utf-8",
-        **extra,
     )
+    env.update(extra)
     return env
 
 

@@ -333,28 +333,16 @@ def _config(tmp_path: Path, cache: Path | str, shop: bool) -> Path:
 CACHE_COMMANDS = [[], ["sync", "--once"]]
 
 
-def _renamed_table(cache: Path) -> list[str]:
-    good_cache(cache)
-    conn = raw(cache)
-    conn.execute("ALTER TABLE followups RENAME TO followups_old")
-    conn.close()
-    return ["tables are damaged", "table followups is missing"]
+def _altered(sql: str, *says: str) -> Callable[[Path], list[str]]:
+    """A good cache (with an unsent reply) whose schema ``sql`` changes behind agentdesk's back."""
+    def make(cache: Path) -> list[str]:
+        good_cache(cache)
+        conn = raw(cache)
+        conn.execute(sql)
+        conn.close()
+        return list(says)
 
-
-def _dropped_column(cache: Path) -> list[str]:
-    good_cache(cache)
-    conn = raw(cache)
-    conn.execute("ALTER TABLE messages DROP COLUMN meta")
-    conn.close()
-    return ["tables are damaged", "column messages.meta is missing", "1 unsent write(s) are saved"]
-
-
-def _outbox_renamed(cache: Path) -> list[str]:
-    good_cache(cache)
-    conn = raw(cache)
-    conn.execute("ALTER TABLE outbox RENAME TO outbox_old")
-    conn.close()
-    return ["table outbox is missing", "--reset-cache --force"]
+    return make
 
 
 def _read_only(cache: Path) -> list[str]:
@@ -478,9 +466,12 @@ def _wal_read_only(cache: Path) -> list[str]:
 
 
 CACHES: list[tuple[str, Callable[[Path], list[str]]]] = [
-    ("renamed-table", _renamed_table),
-    ("dropped-column", _dropped_column),
-    ("outbox-renamed", _outbox_renamed),
+    ("renamed-table", _altered("ALTER TABLE followups RENAME TO followups_old",
+                               "tables are damaged", "table followups is missing")),
+    ("dropped-column", _altered("ALTER TABLE messages DROP COLUMN meta", "tables are damaged",
+                                "column messages.meta is missing", "1 unsent write(s) are saved")),
+    ("outbox-renamed", _altered("ALTER TABLE outbox RENAME TO outbox_old",
+                                "table outbox is missing", "--reset-cache --force")),
     ("read-only-file", _read_only),
     ("unreadable-file", _unreadable),
     ("read-only-folder", _folder_read_only),

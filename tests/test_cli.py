@@ -3,32 +3,20 @@ directory, with a home of its own (so no real config or cache is ever read)."""
 
 from __future__ import annotations
 
-import os
 import random
 import subprocess
-import sys
 
 import pytest
 
 import agentdesk
-from cli_helpers import AGENTDESK
+from cli_helpers import AGENTDESK, user_env
 
 
 @pytest.fixture
 def env(tmp_path) -> dict[str, str]:
     home = tmp_path / "home"
     home.mkdir()
-    e = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTDESK_", "XDG_"))}
-    e.update(
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        XDG_DATA_HOME=str(home / ".local" / "share"),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        XDG_STATE_HOME=str(home / ".local" / "state"),
-        TERM="dumb",
-        PYTHONIOENCODING="utf-8",
-    )
-    return e
+    return user_env(home)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ import sqlite_utils
 from agentdesk.quoting import path_text
 from agentdesk.store import unsent
 from agentdesk.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from agentdesk.userfile import os_reason
 
 _MAGIC = b"SQLite format 3\x00"
 #: How long opening waits for another program's write lock before calling the cache
@@ -84,7 +85,7 @@ def prepare_folder(path: Path) -> None:
         ) from None
     except OSError as exc:
         raise CacheError(
-            f"{shown}: cannot make the cache's folder {path_text(path.parent)} ({_os_reason(exc)}); "
+            f"{shown}: cannot make the cache's folder {path_text(path.parent)} ({os_reason(exc)}); "
             "create it yourself or set [cache] path to a folder you can write"
         ) from None
     if not path.parent.is_dir():
@@ -99,7 +100,7 @@ def _check_file(path: Path) -> None:
     except FileNotFoundError:
         return  # a new cache
     except OSError as exc:
-        raise CacheError(f"{shown}: cannot be opened ({_os_reason(exc)})") from None
+        raise CacheError(f"{shown}: cannot be opened ({os_reason(exc)})") from None
     if stat.S_ISDIR(info.st_mode):
         raise CacheError(f"{shown}: is a folder, not a cache file; set [cache] path to a file name")
     if not stat.S_ISREG(info.st_mode):
@@ -177,7 +178,7 @@ def _foreign(path: Path, why: str) -> str:
 
 @functools.cache
 def _expected_columns() -> dict[str, set[str]]:
-    """Tables and columns the migrations make (~5 ms, once per process)."""
+    """Tables and columns the migrations make (a few ms, once per process)."""
     conn = sqlite3.connect(":memory:")
     try:
         conn.executescript(";\n".join(MIGRATIONS))
@@ -260,17 +261,7 @@ def _unreadable(path: Path, exc: OSError) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM):
         return (f"{path_text(path)}: cannot be read (permission denied); give yourself access "
                 f"(chmod u+rw {path_text(path)}): the cache is not damaged")
-    return f"{path_text(path)}: cannot be read ({_os_reason(exc)})"
-
-
-def _os_reason(exc: OSError) -> str:
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    if exc.errno == errno.EROFS:
-        return "read-only file system"
-    if exc.errno == errno.ELOOP:
-        return "too many symbolic links: a link loop?"
-    return exc.strerror or str(exc)
+    return f"{path_text(path)}: cannot be read ({os_reason(exc)})"
 
 
 def reset_hint(path: Path) -> str:

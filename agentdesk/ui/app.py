@@ -243,7 +243,7 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
         try:
             self.store.check_integrity()
         except CacheError as exc:
-            self.call_from_thread(self.notify, str(exc), severity="error", timeout=60)
+            self.call_from_thread(self.notify, str(exc), severity="error", timeout=60, markup=False)
 
     @work(thread=True, exclusive=True, group="replies", exit_on_error=False)
     def load_replies(self) -> None:
