@@ -155,8 +155,11 @@ def run_app(args: argparse.Namespace) -> int:
 
 def first_demo_sync(engine) -> None:
     """First run of a demo: build the cache from the in-process demo shop (< 1 s) before
-    the app opens, so it opens on a full inbox."""
+    the app opens, so it opens on a full inbox. The demo shop is a file of ours: when it
+    does not answer, that is a file to rebuild, said in one line."""
     import asyncio
+
+    from agentdesk.sync.client import ApiError
 
     if engine.synced():
         return
@@ -165,7 +168,11 @@ def first_demo_sync(engine) -> None:
         await engine.identify()
         await engine.initial_sync()
 
-    asyncio.run(first_sync())
+    try:
+        asyncio.run(first_sync())
+    except ApiError as exc:
+        engine.store.close()
+        raise demo_shop_error(engine.store.path, exc) from None
 
 
 def claimed(args: argparse.Namespace, path, make_client=None, *, demo: bool = False):
@@ -176,12 +183,30 @@ def claimed(args: argparse.Namespace, path, make_client=None, *, demo: bool = Fa
     client = make_client() if make_client is not None and not demo else None
     store = Claim(args, path).open()
     if make_client is not None and demo:
+        import sqlite3
+
         try:
             client = make_client()
+        except sqlite3.DatabaseError as exc:
+            store.close()
+            raise demo_shop_error(path, exc) from None
         except BaseException:
             store.close()
             raise
     return store, client
+
+
+def demo_shop_error(path, exc: Exception):
+    """The demo shop's own file (beside the demo cache) will not serve: say which and how
+    to rebuild it (it holds nothing of the agent's: unsent writes live in the cache)."""
+    from agentdesk.quoting import literal, path_text
+    from agentdesk.store import CacheError
+    from agentdesk.sync import connect
+
+    return CacheError(
+        f"{path_text(connect.demo_server_path(path))}: the demo shop's file cannot be used ({literal(str(exc), 120)}); "
+        "run again with --demo --reset-cache to rebuild the demo (your unsent demo writes are kept)"
+    )
 
 
 def open_monitor(args: argparse.Namespace, settings, path):

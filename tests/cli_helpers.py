@@ -12,6 +12,8 @@ import ctypes
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # This environment's own interpreter and console script, found from sys.prefix: where a
@@ -61,3 +63,23 @@ def run_agentdesk(args: list[str], *, cwd: Path, env: dict[str, str], timeout: f
 
 def start_agentdesk(args: list[str], *, cwd: Path, env: dict[str, str], **kw) -> subprocess.Popen:
     return subprocess.Popen([*AGENTDESK, *args], cwd=cwd, env=env, preexec_fn=as_ordinary_user, **kw)
+
+
+#: Python for a process that holds a cache the way a running agentdesk does.
+HOLD_LOCK = (
+    "import sys; from agentdesk.store import CacheLock\n"
+    "lock = CacheLock(sys.argv[1]); lock.acquire(); print('ready', flush=True); sys.stdin.read()"
+)
+
+
+@contextmanager
+def held(cache: Path, code: str = HOLD_LOCK) -> Iterator[subprocess.Popen]:
+    """A process that holds ``cache`` (as ``code`` does) until the block ends."""
+    proc = subprocess.Popen([PYTHON, "-c", code, str(cache)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        yield proc
+    finally:
+        proc.stdin.close()
+        proc.wait(10)
+        proc.stdout.close()

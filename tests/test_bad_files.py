@@ -22,7 +22,7 @@ import pytest
 
 from agentdesk.store import Store, outbox, writes
 from agentdesk.store.schema import SCHEMA_VERSION
-from cli_helpers import PYTHON, run_agentdesk, user_env
+from cli_helpers import HOLD_LOCK, held, run_agentdesk, user_env
 
 T0 = 1_795_156_200.0
 #: Each config goes through a different way in: the workstation, the demo, the monitor,
@@ -528,18 +528,16 @@ def test_a_bad_demo_cache_stops_the_demo(tmp_path, home):
         check(Bad(args, ["is not a SQLite database"], str(cache), keep=[cache]), home, tmp_path)
 
 
-def _holder(code: str, cache: Path) -> subprocess.Popen:
-    """A process that holds ``cache`` (as ``code`` does) until its stdin closes."""
-    proc = subprocess.Popen([PYTHON, "-c", code, str(cache)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "ready"
-    return proc
+def test_a_bad_demo_shop_file_stops_the_demo(tmp_path, home):
+    """The in-process demo shop keeps its own file beside the demo cache."""
+    data = home / ".local" / "share" / "agentdesk"
+    data.mkdir(parents=True)
+    shop = data / "demo-shop.sqlite"
+    shop.write_bytes(random.Random(4).randbytes(4096))
+    check(Bad(["--demo", "sync", "--once"], ["the demo shop's file cannot be used", "--demo --reset-cache"],
+              str(shop), keep=[shop]), home, tmp_path)
 
 
-HOLD_LOCK = (
-    "import sys; from agentdesk.store import CacheLock\n"
-    "lock = CacheLock(sys.argv[1]); lock.acquire(); print('ready', flush=True); sys.stdin.read()"
-)
 HOLD_SQLITE_WRITE = (
     "import sqlite3, sys\n"
     "c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN IMMEDIATE')\n"
@@ -553,14 +551,10 @@ HOLD_SQLITE_WRITE = (
 ])
 def test_a_cache_held_by_someone_else(tmp_path, home, code, says):
     cache = good_cache(tmp_path / "cache.sqlite")
-    holder = _holder(code, cache)
-    try:
-        config = _config(tmp_path, cache, shop=True)
+    config = _config(tmp_path, cache, shop=True)
+    with held(cache, code) as holder:
         line = check(Bad(["--config", str(config), "sync", "--once"], says, str(cache), keep=[cache]),
                      home, tmp_path)
-    finally:
-        holder.stdin.close()
-        holder.wait(10)
     if code is HOLD_LOCK:
         assert f"pid {holder.pid}" in line
 
@@ -569,4 +563,4 @@ def test_the_corpus_is_as_big_as_promised():
     special = 4 + 1 + 1  # configs that are not files, the one in the current folder, the env token
     assert len(CONFIGS) + special >= 40
     assert len(REPLY_FILES) + 2 >= 20
-    assert len(CACHES) + 2 + 2 >= 15  # + the folder that is a file, the demo caches, two holders
+    assert len(CACHES) + 3 + 1 + 2 >= 15  # + the folder that is a file, three demo files, two holders

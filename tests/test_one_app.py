@@ -19,7 +19,7 @@ import pytest
 
 from agentdesk.store import Store, outbox
 from agentdesk.store.lock import lock_path
-from cli_helpers import AGENTDESK, PYTHON, run_agentdesk, start_agentdesk, user_env
+from cli_helpers import AGENTDESK, held, run_agentdesk, start_agentdesk, user_env
 from conftest import ANCHOR
 from shop_helpers import A01, loopback_server
 
@@ -88,6 +88,19 @@ def test_a_sigkilled_holder_never_blocks_the_next_start(slow_shop, tmp_path):
     assert json.loads(lock_path(cache).read_text(encoding="utf-8"))["pid"] != forever.pid
 
 
+def test_reset_cache_never_deletes_a_cache_another_app_is_using(slow_shop, tmp_path):
+    cache, config, env = slow_shop
+    store = Store(cache)
+    store.write(outbox.send_message, "cv-1", "亲，在的", ANCHOR, agent_id="a01")
+    store.close()
+    before = cache.read_bytes()
+    with held(cache) as holder:
+        done = run_agentdesk(["--config", str(config), "--reset-cache", "sync", "--once"], cwd=tmp_path, env=env)
+    assert done.returncode == 2 and f"in use by another agentdesk (pid {holder.pid}" in done.stderr
+    assert cache.read_bytes() == before
+    assert not (tmp_path / "home" / ".local" / "share" / "agentdesk" / "unsent").exists()
+
+
 def test_report_reads_the_cache_a_running_monitor_holds(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
@@ -95,16 +108,8 @@ def test_report_reads_the_cache_a_running_monitor_holds(tmp_path):
     built = run_agentdesk(["--demo", "report", "--format", "csv"], cwd=tmp_path, env=env, timeout=180)
     assert built.returncode == 0, built.stderr
     cache = home / ".local" / "share" / "agentdesk" / "demo-monitor.sqlite"
-    holder = subprocess.Popen(
-        [PYTHON, "-c", "import sys; from agentdesk.store import CacheLock\n"
-                       "CacheLock(sys.argv[1]).acquire(); print('ready', flush=True); sys.stdin.read()", str(cache)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with held(cache) as holder:
         done = run_agentdesk(["--demo", "report", "--format", "csv"], cwd=tmp_path, env=env)
-    finally:
-        holder.stdin.close()
-        holder.wait(10)
     assert done.returncode == 0, done.stderr
     (warning,) = done.stderr.splitlines()
     assert f"{cache} is synced by a running agentdesk (pid {holder.pid}" in warning
