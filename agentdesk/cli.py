@@ -49,20 +49,23 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def fail(message: str) -> int:
+def say(message: str) -> None:
     print(f"agentdesk: {message}", file=sys.stderr)
+
+
+def fail(message: str) -> int:
+    say(message)
     return 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.force and not args.reset_cache:
+        parser.error("--force only goes with --reset-cache")
     if getattr(args, "run", None) is not None:  # a subcommand
         return int(args.run(args) or 0)
     return run_app(args)
-
-
-def say(message: str) -> None:
-    print(f"agentdesk: {message}", file=sys.stderr)
 
 
 class Claim:
@@ -102,6 +105,7 @@ class Claim:
         """The Store (it releases the lock when it closes); saved writes go back in."""
         import time
 
+        from agentdesk.quoting import path_text
         from agentdesk.store import Store, unsent
 
         try:
@@ -116,11 +120,9 @@ class Claim:
                 store.close()
                 raise
             say(f"{result.describe()} into the new cache; they go to the shop as soon as it answers"
-                + (f" (skipped, kept in {self.reset.saved}: {'; '.join(result.problems[:3])})" if result.problems else ""))
+                + (f" (skipped, kept in {path_text(self.reset.saved)}: {'; '.join(result.problems[:3])})"
+                   if result.problems else ""))
         return store
-
-    def release(self) -> None:
-        self.lock.release()
 
 
 def run_app(args: argparse.Namespace) -> int:

@@ -75,17 +75,6 @@ class CacheLock:
             os.close(self._fd)
             self._fd = None
 
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
-    def __enter__(self) -> CacheLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
 
 def _introduce(fd: int) -> None:
     """Write who holds the lock, for the message a second app shows."""

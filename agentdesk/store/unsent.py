@@ -90,6 +90,8 @@ def read(path: Path | str) -> Unsent:
         return _read(conn)
     except sqlite3.Error as exc:
         raise Unreadable(str(exc)) from None
+    except KeyError as exc:  # a newer agentdesk's outbox, without a column ours needs
+        raise Unreadable(f"its outbox has no {exc} column") from None
     finally:
         conn.close()
 
