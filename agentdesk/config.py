@@ -1,24 +1,38 @@
 """Settings: ``config.toml`` read with :mod:`tomllib` into typed dataclasses.
 
 Lookup order: ``--config PATH``, ``$AGENTDESK_CONFIG``, ``./config.toml``, the
-platformdirs user config dir; with none found, defaults apply. A bad file, an unknown
-key or a wrong type raises :class:`ConfigError` whose message is one line naming the
-file and the key, so the CLI can print it and exit 2 without a traceback.
+platformdirs user config dir; with none found, defaults apply. Anything wrong – a file
+that cannot be read or parsed (see :mod:`agentdesk.userfile`), an unknown key, a wrong
+type, a value out of range, a control character, a shop URL httpx could not connect to,
+a token no HTTP header can carry – raises :class:`ConfigError` whose message is one
+line naming the file and the key, so the CLI can print it and exit 2 without a
+traceback, and the app never starts only to sit on "syncing".
 """
 
 from __future__ import annotations
 
+import errno
 import locale
 import os
-import tomllib
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from agentdesk import paths
-from agentdesk.models import PRIORITIES
+from agentdesk import paths, userfile
+from agentdesk.models import MAX_MESSAGE_CHARS, PRIORITIES
+from agentdesk.quoting import literal, path_text, quoted
 
 LANGUAGES = ("zh", "en")
+#: A config is a few KB; anything this big is not one (and is not read into memory).
+MAX_CONFIG_BYTES = 1 << 20
+#: Longest wait any timer may be set to: a day.
+MAX_TIMER_SECONDS = 86_400
+#: Settings sent to customers, which may span lines; every other string is one line.
+_MESSAGE_TEXTS = {("greeting", "text"), ("handoff", "customer_message"), ("replies", "apology")}
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]{1,40}")
+_TOKEN = re.compile(r"[\x21-\x7e]+")
 
 
 class ConfigError(Exception):
@@ -236,22 +250,34 @@ def language_from_locale() -> str:
 
 
 def find_config(explicit: str | os.PathLike | None = None) -> Path | None:
-    """The config file to read, by the documented lookup order (None: use defaults)."""
+    """The config file to read, by the documented lookup order (None: use defaults).
+    Anything at a looked-up path counts as found – a folder or an unreadable file there
+    is reported by :func:`parse_file`, never skipped for the next place or the defaults."""
     if explicit:
         path = Path(explicit).expanduser()
-        if not path.is_file():
-            raise ConfigError(f"{path}: config file not found")
+        if not _present(path):
+            raise ConfigError(f"{path_text(path)}: config file not found")
         return path
     env = os.environ.get("AGENTDESK_CONFIG")
     if env:
         path = Path(env).expanduser()
-        if not path.is_file():
-            raise ConfigError(f"{path}: config file not found (from $AGENTDESK_CONFIG)")
+        if not _present(path):
+            raise ConfigError(f"{path_text(path)}: config file not found (from $AGENTDESK_CONFIG)")
         return path
     for candidate in (Path.cwd() / "config.toml", paths.config_dir() / "config.toml"):
-        if candidate.is_file():
+        if _present(candidate):
             return candidate
     return None
+
+
+def _present(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError, ValueError):
+        return False
+    except OSError as exc:  # there, but not for us (permission, a link loop): say so
+        return exc.errno != errno.ENAMETOOLONG
+    return True
 
 
 def load_settings(explicit: str | os.PathLike | None = None) -> Settings:
@@ -260,32 +286,38 @@ def load_settings(explicit: str | os.PathLike | None = None) -> Settings:
     settings = Settings() if path is None else parse_file(path)
     token = os.environ.get("AGENTDESK_TOKEN")
     if token:
+        problem = token_problem(token)
+        if problem:
+            raise ConfigError(f"$AGENTDESK_TOKEN {problem}")
         settings = replace(settings, shop=replace(settings.shop, token=token))
     return settings
 
 
 def parse_file(path: Path) -> Settings:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+        raw = userfile.read_toml(path, MAX_CONFIG_BYTES)
+    except userfile.UserFileError as exc:
+        raise ConfigError(f"{path_text(path)}: {exc.message}") from None
     return parse_dict(raw, path)
 
 
 def parse_dict(raw: dict[str, Any], path: Path | None = None) -> Settings:
-    where = str(path) if path else "<config>"
+    where = path_text(path) if path else "<config>"
     sections: dict[str, Any] = {}
     for name, value in raw.items():
         cls = _SECTIONS.get(name)
         if cls is None:
             known = ", ".join(f"[{s}]" for s in _SECTIONS)
-            raise ConfigError(f"{where}: unknown section [{name}] (known: {known})")
+            raise ConfigError(f"{where}: unknown section [{_name(name)}] (known: {known})")
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: [{name}] must be a table")
         sections[name] = _section(cls, name, value, where)
     return Settings(**sections, source=path)
+
+
+def _name(key: str) -> str:
+    """A key as written, quoted when it is not a plain TOML bare key."""
+    return key if _BARE_KEY.fullmatch(key) else quoted(key, 40)
 
 
 def _section(cls: type, name: str, values: dict[str, Any], where: str) -> Any:
@@ -295,12 +327,14 @@ def _section(cls: type, name: str, values: dict[str, Any], where: str) -> Any:
     for key, value in values.items():
         if key not in declared:
             known = ", ".join(declared)
-            raise ConfigError(f"{where}: unknown key [{name}] {key} (known: {known})")
+            raise ConfigError(f"{where}: unknown key [{name}] {_name(key)} (known: {known})")
         expected = type(getattr(defaults, key))
         if expected is tuple:
             # Word lists: TOML arrays of strings, kept as tuples so settings stay frozen.
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(f"{where}: [{name}] {key} must be a list of strings, got {value!r}")
+                raise ConfigError(f"{where}: [{name}] {key} must be a list of strings, got {quoted(value)}")
+            for word in value:
+                _check_text(word, f"[{name}] {key}", where, lines=False)
             kwargs[key] = tuple(value)
             continue
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
@@ -308,23 +342,78 @@ def _section(cls: type, name: str, values: dict[str, Any], where: str) -> Any:
         # bool is an int in Python; a TOML `true` is never a valid number of seconds.
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(
-                f"{where}: [{name}] {key} must be {_type_name(expected)}, got {value!r}"
+                f"{where}: [{name}] {key} must be {_type_name(expected)}, got {quoted(value)}"
             )
+        if isinstance(value, str):
+            _check_text(value, f"[{name}] {key}", where, lines=(name, key) in _MESSAGE_TEXTS)
         kwargs[key] = value
     section = cls(**kwargs)
     _check(section, name, where)
     return section
 
 
+def _check_text(text: str, setting: str, where: str, *, lines: bool) -> None:
+    """No control or invisible format characters (an escape in the greeting would reach
+    every customer; one in a name or path would reach the terminal); line breaks only
+    in the texts sent to customers, which also keep to a message's length."""
+    bad = userfile.bad_char(text, lines=lines)
+    if bad:
+        raise ConfigError(
+            f"{where}: {setting} must not contain control or invisible characters "
+            f"(U+{ord(bad[1]):04X} at character {bad[0]})"
+        )
+    if lines and len(text) > MAX_MESSAGE_CHARS:
+        raise ConfigError(
+            f"{where}: {setting} is {len(text):,} characters; a message holds at most {MAX_MESSAGE_CHARS:,}"
+        )
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with a shop URL, or None when httpx can connect to it."""
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises on a port that is not a number from 0 to 65535
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return "must start with http:// or https://"
+    if not parts.hostname:
+        return "has no host name"
+    if port == 0:
+        return "has port 0 (ports are 1-65535)"
+    if parts.username is not None or parts.password is not None:
+        return "must not hold a user name or password (put the token in [shop] token)"
+    if parts.query or parts.fragment:
+        return "must not have a ?query or #fragment"
+    import httpx  # only with a shop configured, which imports it anyway
+
+    try:
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+        return f"is not a valid URL ({literal(str(exc))})"
+    return None
+
+
+def token_problem(token: str) -> str | None:
+    """Why a token cannot be sent as an HTTP header, or None. Never quotes the token."""
+    if _TOKEN.fullmatch(token):
+        return None
+    return "must be printable ASCII without spaces (it is sent in an HTTP header)"
+
+
 def _check(section: Any, name: str, where: str) -> None:
     if isinstance(section, UISettings) and section.language not in (*LANGUAGES, "auto"):
         raise ConfigError(
-            f'{where}: [ui] language must be "zh", "en" or "auto", got {section.language!r}'
+            f'{where}: [ui] language must be "zh", "en" or "auto", got {quoted(section.language)}'
         )
     if isinstance(section, TimerSettings):
         for f in fields(section):
-            if getattr(section, f.name) <= 0:
-                raise ConfigError(f"{where}: [timers] {f.name} must be a positive number")
+            if not 0 < getattr(section, f.name) <= MAX_TIMER_SECONDS:
+                raise ConfigError(
+                    f"{where}: [timers] {f.name} must be a positive number of seconds, at most {MAX_TIMER_SECONDS}"
+                )
         if not section.amber_seconds < section.red_seconds <= section.late_seconds:
             raise ConfigError(
                 f"{where}: [timers] need amber_seconds < red_seconds <= late_seconds"
@@ -338,7 +427,7 @@ def _check(section: Any, name: str, where: str) -> None:
     if isinstance(section, ComplaintSettings):
         if section.priority not in PRIORITIES:
             names = ", ".join(PRIORITIES)
-            raise ConfigError(f"{where}: [complaints] priority must be one of {names}, got {section.priority!r}")
+            raise ConfigError(f"{where}: [complaints] priority must be one of {names}, got {quoted(section.priority)}")
         if not 2 <= section.repeated_marks <= 20:
             raise ConfigError(f"{where}: [complaints] repeated_marks must be between 2 and 20")
     if isinstance(section, GreetingSettings):
@@ -352,9 +441,12 @@ def _check(section: Any, name: str, where: str) -> None:
         raise ConfigError(f"{where}: [followups] default_days must be between 1 and 365")
     if isinstance(section, KpiSettings):
         _check_kpi(section, where)
-    if isinstance(section, ShopSettings) and section.url:
-        if not section.url.startswith(("http://", "https://")):
-            raise ConfigError(f"{where}: [shop] url must start with http:// or https://")
+    if isinstance(section, ShopSettings):
+        problem = url_problem(section.url) if section.url else None
+        if problem:
+            raise ConfigError(f"{where}: [shop] url {problem}, got {quoted(section.url)}")
+        if section.token and token_problem(section.token):
+            raise ConfigError(f"{where}: [shop] token {token_problem(section.token)}")
 
 
 def _check_kpi(kpi: KpiSettings, where: str) -> None:
@@ -363,7 +455,7 @@ def _check_kpi(kpi: KpiSettings, where: str) -> None:
     except ValueError:
         raise ConfigError(
             f'{where}: [kpi] business_hours must be "HH:MM-HH:MM" with two different times, '
-            f"got {kpi.business_hours!r}"
+            f"got {quoted(kpi.business_hours)}"
         ) from None
     for name in ("reply_within_seconds", "first_response_median_seconds", "first_response_p90_seconds"):
         if not 1 <= getattr(kpi, name) <= 86400:

@@ -16,6 +16,9 @@ SENDER_KINDS = ("customer", "agent", "bot", "system", "note")
 #: Stored as integers so "most urgent first" is a plain ORDER BY.
 PRIORITIES = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 PRIORITY_NAMES = {v: k for k, v in PRIORITIES.items()}
+#: The shop API's limit on a message body (docs/shop-api.md); every text agentdesk may
+#: send – a reply file's body, the greeting, the handoff message – stays within it.
+MAX_MESSAGE_CHARS = 10_000
 
 
 @dataclass(frozen=True, slots=True)

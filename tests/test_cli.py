@@ -3,38 +3,27 @@ directory, with a home of its own (so no real config or cache is ever read)."""
 
 from __future__ import annotations
 
-import os
 import random
 import subprocess
-import sys
 
 import pytest
 
 import agentdesk
+from cli_helpers import AGENTDESK, user_env
 
 
 @pytest.fixture
 def env(tmp_path) -> dict[str, str]:
     home = tmp_path / "home"
     home.mkdir()
-    e = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTDESK_", "XDG_"))}
-    e.update(
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        XDG_DATA_HOME=str(home / ".local" / "share"),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        XDG_STATE_HOME=str(home / ".local" / "state"),
-        TERM="dumb",
-        PYTHONIOENCODING="utf-8",
-    )
-    return e
+    return user_env(home)
 
 
 @pytest.fixture
 def run(tmp_path, env):
     def run(*args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "agentdesk", *args],
+            [*AGENTDESK, *args],
             cwd=tmp_path,
             env={**env, **(extra_env or {})},
             stdin=subprocess.DEVNULL,
@@ -136,7 +125,9 @@ def test_a_corrupt_cache_exits_2_and_is_left_untouched(run, tmp_path):
     line = one_error_line(done)
     assert "--reset-cache" in line and str(cache) in line
     assert cache.read_bytes() == garbage
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml", "home", "shop-cache.sqlite"]
+    # the lock file of "one app per cache" is all that is new
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml", "home", "shop-cache.sqlite",
+                                                           "shop-cache.sqlite.lock"]
 
 
 def test_the_demo_does_not_touch_the_real_cache(run, tmp_path):

@@ -92,7 +92,10 @@ async def quiet(pilot, app) -> None:
 
 async def settled(pilot, app, store) -> None:
     """Online, and the board shows the synced cache (not a read from halfway through)."""
-    await until(pilot, lambda: board_ready(app) and app.query_one(HeaderBar).connection == "online")
+    # …and the header names the supervisor: identity is re-read when the agents arrive, which
+    # under load can land after the board's first full read.
+    await until(pilot, lambda: board_ready(app) and app.query_one(HeaderBar).connection == "online"
+                and " · " in app.query_one(HeaderBar).agent)
     start, end = kpi.today(ANCHOR)
     report = store.read(kpi.compute, start, end, app.settings.kpi)
     await until(pilot, lambda: app.screen_stack[0].query_one(KpiPanel).report == report)

@@ -174,8 +174,9 @@ def test_check_command(tmp_path, capsys):
     write(tmp_path / "a.toml", GOOD)
     write(tmp_path / "b.toml", GOOD.replace("{order.id}", "{order.no}"))
     assert main(["replies", "check", str(tmp_path)]) == 1
-    out = capsys.readouterr().out.splitlines()
-    assert out == [f"{tmp_path / 'b.toml'}:3: reply refund-7day: unknown variable {{order.no}}"]
+    out, err = capsys.readouterr()
+    assert err.splitlines() == [f"{tmp_path / 'b.toml'}:3: reply refund-7day: unknown variable {{order.no}}"]
+    assert out.startswith("1 problem(s); 1 replies in 2 file(s) load")
     assert main(["replies", "check", str(tmp_path / "missing")]) == 2
 
 

@@ -179,3 +179,27 @@ async def test_a_bad_reply_file_is_reported_and_the_rest_load(demo_store, tmp_pa
         assert any("broken.toml:3" in n and "TOML" in n for n in notes), notes
         assert app.replies.by_id("my-hello") is not None
         assert app.replies.by_id("aftersale-refund-7day") is not None
+
+
+async def test_reply_file_problems_are_told_once_and_never_as_markup(demo_store, tmp_path, monkeypatch):
+    """A file named like markup, a reply whose id is markup: the app tells the bad file
+    once (not again when the library reloads for the shop's layer) and keeps running."""
+    from agentdesk.quickreply import library
+
+    personal = tmp_path / "mine"
+    personal.mkdir()
+    (personal / "[red]broken.toml").write_text('[[reply]]\nid = "[b]x"\nbody = "\\u001b[2J"\ntitle = "t"\n',
+                                              encoding="utf-8")
+    (personal / "hostile.toml").write_text('[[reply]]\nid = "[/]"\ntitle = "[bold]粗[/bold]"\nbody = "[/]亲，在的"\n',
+                                           encoding="utf-8")
+    monkeypatch.setattr(library, "personal_dir", lambda: personal)
+    app = make_app(demo_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        app.load_replies()  # what a change to the shop's library does
+        await settle(pilot, app)
+        told = [str(n.message) for n in app._notifications if "broken.toml" in str(n.message)]
+        assert len(told) == 1, told
+        assert not any(n.markup for n in app._notifications if "broken.toml" in str(n.message))
+        assert f"{personal / '[red]broken.toml'}:1: reply [b]x: body holds a control character (U+001B" in told[0]
+        assert app.replies.by_id("[/]").title == "[bold]粗[/bold]"

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from agentdesk.models import CONVERSATION_STATUSES, ORDER_STATUSES
-from agentdesk.store import CacheError, Store, customers, inbox, reset_cache, thread, writes
+from agentdesk.store import CacheError, Store, customers, inbox, thread, writes
+from agentdesk.store.reset import remove_files, reset
 from agentdesk.store.inbox import InboxFilter
 from agentdesk.store.schema import APPLICATION_ID, SCHEMA_VERSION
 
@@ -116,14 +117,15 @@ def test_a_garbage_file_is_refused_and_left_untouched(cache_path):
         Store(cache_path)
 
     message = str(err.value)
-    assert "--reset-cache" in message and str(cache_path) in message and "\n" not in message
+    assert "not a SQLite database" in message and str(cache_path) in message and "\n" not in message
+    assert "--reset-cache --force" in message  # it cannot say what unsent writes it holds
     assert _files(cache_path.parent) == before
 
 
 def test_a_text_file_is_refused_and_left_untouched(cache_path):
     cache_path.write_text("my shopping list\n牛奶\n", encoding="utf-8")
     before = _files(cache_path.parent)
-    with pytest.raises(CacheError, match="--reset-cache"):
+    with pytest.raises(CacheError, match="not a SQLite database.*--reset-cache --force to move it aside"):
         Store(cache_path)
     assert _files(cache_path.parent) == before
 
@@ -138,7 +140,7 @@ def test_someone_elses_sqlite_database_is_refused_and_left_untouched(cache_path)
     with pytest.raises(CacheError) as err:
         Store(cache_path)
 
-    assert "not an agentdesk cache" in str(err.value) and "--reset-cache" in str(err.value)
+    assert "another program's SQLite database" in str(err.value) and "never deletes it" in str(err.value)
     assert _files(cache_path.parent) == before
     conn = raw(cache_path)
     assert conn.execute("SELECT email FROM users").fetchall() == [("boss@example.com",)]
@@ -160,6 +162,7 @@ def test_a_cache_from_a_newer_agentdesk_is_refused_and_left_untouched(cache_path
 
     message = str(err.value)
     assert "newer" in message and "--reset-cache" in message and "\n" not in message
+    assert "nothing unsent is in it" in message
     assert cache_path.read_bytes() == before
     conn = raw(cache_path)
     assert conn.execute("SELECT value FROM meta WHERE key = 'shop_id'").fetchone() == ("future",)
@@ -192,27 +195,31 @@ def test_a_damaged_cache_is_reported_by_the_integrity_check(cache_path):
     assert cache_path.read_bytes() == bytes(data)
 
 
-def test_reset_cache_removes_the_file_and_its_companions(cache_path):
+def test_removing_a_cache_removes_the_file_and_its_companions(cache_path):
     Store(cache_path).close()
     for suffix in ("-wal", "-shm"):
         Path(f"{cache_path}{suffix}").write_bytes(b"leftover")
     other = cache_path.parent / "keep-me.txt"
     other.write_text("unrelated")
 
-    reset_cache(cache_path)
+    remove_files(cache_path)
 
     assert sorted(p.name for p in cache_path.parent.iterdir()) == ["keep-me.txt"]
-    reset_cache(cache_path)  # nothing there: no error
+    remove_files(cache_path)  # nothing there: no error
     s = Store(cache_path)  # and a fresh cache opens
     assert count_rows(s, "conversations") == 0
     s.close()
 
 
-def test_reset_cache_lets_a_refused_file_be_replaced(cache_path):
+def test_a_forced_reset_moves_an_unreadable_file_aside_and_a_new_cache_opens(cache_path):
     cache_path.write_bytes(b"\x00garbage" * 100)
     with pytest.raises(CacheError):
         Store(cache_path)
-    reset_cache(cache_path)
+    with pytest.raises(CacheError, match="--force"):
+        reset(cache_path)
+    assert cache_path.read_bytes() == b"\x00garbage" * 100
+    done = reset(cache_path, force=True)
+    assert done.moved_to is not None and done.moved_to.read_bytes() == b"\x00garbage" * 100
     Store(cache_path).close()
     conn = raw(cache_path)
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID

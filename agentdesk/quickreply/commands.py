@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -26,24 +27,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    """Problems go to stderr as ``file:line: message`` (like a compiler's), one line
+    each; the count of what loads goes to stdout. Exit 1 when there is a problem."""
     from agentdesk.quickreply import library
+    from agentdesk.quoting import path_text
 
     targets = [Path(args.path)] if args.path else [library.bundled_dir(), library.personal_dir()]
-    if args.path and not targets[0].exists():
-        print(f"agentdesk: {args.path}: no such file or directory", file=sys.stderr)
+    if args.path and not os.path.lexists(targets[0]):
+        print(f"agentdesk: {path_text(args.path)}: no such file or directory", file=sys.stderr)
         return 2
     replies = files = 0
     problems: list[library.Problem] = []
     for target in targets:
         lib = library.load_dir(target)
         replies += len(lib.replies)
-        files += len(list(target.rglob("*.toml"))) if target.is_dir() else int(target.is_file())
+        files += len(list(target.rglob("*.toml"))) if target.is_dir() else int(os.path.lexists(target))
         problems.extend(lib.problems)
     for problem in problems:
-        print(problem)
-    where = ", ".join(str(t) for t in targets)
+        print(problem, file=sys.stderr)
+    where = ", ".join(path_text(t) for t in targets)
     if problems:
-        print(f"{len(problems)} problem(s); {replies} replies in {files} file(s) load ({where})", file=sys.stderr)
+        print(f"{len(problems)} problem(s); {replies} replies in {files} file(s) load ({where})")
         return 1
     print(f"ok: {replies} replies in {files} file(s) ({where})")
     return 0
@@ -59,8 +63,11 @@ def run_search(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(getattr(args, "config", None))
         store = Store(settings.cache_path(demo=args.demo))
-    except (ConfigError, CacheError) as exc:
-        print(f"agentdesk: {exc}", file=sys.stderr)
+    except ConfigError as exc:
+        print(f"agentdesk: config error: {exc}", file=sys.stderr)
+        return 2
+    except CacheError as exc:
+        print(f"agentdesk: cache error: {exc}", file=sys.stderr)
         return 2
     only = Path(args.dir) if args.dir else None
     if only is not None and not only.exists():

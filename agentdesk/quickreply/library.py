@@ -4,18 +4,22 @@ Layers, highest first: the agent's personal replies (platformdirs data dir), the
 ``replies/`` directory installed with agentdesk, and the shop-wide library from the API
 (``GET /v1/quick-replies``, synced into the cache). A reply id in a higher layer hides the
 same id below it. A bad file is reported (file:line, one line) and skipped; every other
-file still loads, so one typo never empties an agent's library.
+file still loads, so one typo never empties an agent's library. A reply is text an
+agent sends: its body keeps to a message's 10 000 characters and holds no control
+character, and its id, title, shortcode and tags are one printable line each.
 """
 
 from __future__ import annotations
 
+import os
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from agentdesk import paths
+from agentdesk import paths, userfile
+from agentdesk.models import MAX_MESSAGE_CHARS
 from agentdesk.quickreply.variables import unknown
+from agentdesk.quoting import literal, path_text, quoted
 
 PERSONAL = "personal"
 LIBRARY = "library"
@@ -23,8 +27,13 @@ SHOP = "shop"
 LAYERS = (PERSONAL, LIBRARY, SHOP)
 
 _REPLY_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*reply[ \t]*\]\]", re.MULTILINE)
-_TOML_LINE = re.compile(r"\(at line (\d+)")
 _FIELDS = {"id", "title", "shortcode", "tags", "body", "category"}
+_TOP_LEVEL = {"category", "reply"}
+_SHORTCODE = re.compile(r"[0-9A-Za-z_-]{1,32}")
+#: A category file holds tens of replies (~10 KB); a file this big is not one.
+MAX_FILE_BYTES = 4 << 20
+#: Longest id, title, tag or category: each is shown on one line of the picker.
+MAX_NAME_CHARS = {"id": 80, "title": 200, "tag": 50, "category": 50}
 
 
 @dataclass(frozen=True)
@@ -72,20 +81,22 @@ def personal_dir() -> Path:
 
 def load_file(path: Path, layer: str = LIBRARY) -> tuple[list[Reply], list[Problem]]:
     """Replies in one TOML file; a reply with a problem is skipped, the rest load."""
-    where = str(path)
+    where = path_text(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [Problem(where, 0, f"cannot read: {exc}")]
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = _TOML_LINE.search(str(exc))
-        return [], [Problem(where, int(m.group(1)) if m else 0, f"not valid TOML: {exc}")]
+        text = userfile.read_text(path, MAX_FILE_BYTES)
+        data = userfile.loads_toml(text)
+    except userfile.UserFileError as exc:
+        return [], [Problem(where, exc.line, exc.message)]
     lines = [text.count("\n", 0, m.start()) + 1 for m in _REPLY_HEADER.finditer(text)]
+    extra = sorted(set(data) - _TOP_LEVEL)
+    if extra:
+        return [], [Problem(where, 0, f"unknown key {quoted(extra[0], 40)} (a reply file has category and [[reply]] tables)")]
     default_category = data.get("category", path.stem)
     if not isinstance(default_category, str):
         return [], [Problem(where, 1, "category must be a string")]
+    problem = _name_problem("category", default_category)
+    if problem:
+        return [], [Problem(where, 1, problem)]
     entries = data.get("reply", [])
     if not isinstance(entries, list):
         return [], [Problem(where, 1, "reply must be an array of tables ([[reply]])")]
@@ -101,39 +112,73 @@ def load_file(path: Path, layer: str = LIBRARY) -> tuple[list[Reply], list[Probl
     return replies, problems
 
 
+def _name_problem(name: str, value: str) -> str:
+    """Why an id, title, tag or category cannot be shown on one line ('' if it can)."""
+    limit = MAX_NAME_CHARS[name]
+    if len(value) > limit:
+        return f"{name} is {len(value):,} characters (at most {limit})"
+    bad = userfile.bad_char(value)
+    if bad:
+        return f"{name} {quoted(value, 40)} holds a control or invisible character (U+{ord(bad[1]):04X})"
+    return ""
+
+
 def _reply(entry: object, category: str, layer: str, where: str, line: int) -> tuple[Reply | None, str]:
     if not isinstance(entry, dict):
         return None, "each reply must be a table"
-    extra = sorted(set(entry) - _FIELDS)
-    if extra:
-        return None, f"unknown field {extra[0]!r} (fields: {', '.join(sorted(_FIELDS))})"
-    for name in ("id", "title", "body"):
-        value = entry.get(name)
-        if not isinstance(value, str):
-            return None, f"reply {entry.get('id', '?')!s}: {name} is missing or not a string"
-    rid = entry["id"].strip()
+    rid = entry.get("id")
+    if not isinstance(rid, str):
+        return None, "id is missing or not a string"
+    rid = rid.strip()
     if not rid:
         return None, "id is empty"
-    if not entry["body"].strip():
-        return None, f"reply {rid}: body is empty"
-    if not entry["title"].strip():
-        return None, f"reply {rid}: title is empty"
+    problem = _name_problem("id", rid)
+    if problem:
+        return None, problem
+    who = f"reply {literal(rid)}"
+    extra = sorted(set(entry) - _FIELDS)
+    if extra:
+        return None, f"{who}: unknown field {quoted(extra[0], 40)} (fields: {', '.join(sorted(_FIELDS))})"
+    for name in ("title", "body"):
+        if not isinstance(entry.get(name), str):
+            return None, f"{who}: {name} is missing or not a string"
+    body = entry["body"].strip()
+    if not body:
+        return None, f"{who}: body is empty"
+    if len(body) > MAX_MESSAGE_CHARS:
+        return None, f"{who}: body is {len(body):,} characters; a message holds at most {MAX_MESSAGE_CHARS:,}"
+    bad = userfile.bad_char(body, lines=True)
+    if bad:
+        return None, f"{who}: body holds a control character (U+{ord(bad[1]):04X} at character {bad[0]})"
+    title = entry["title"].strip()
+    if not title:
+        return None, f"{who}: title is empty"
+    problem = _name_problem("title", title)
+    if problem:
+        return None, f"{who}: {problem}"
     shortcode = entry.get("shortcode", "")
-    if not isinstance(shortcode, str) or (shortcode and not re.fullmatch(r"[0-9A-Za-z_-]+", shortcode)):
-        return None, f"reply {rid}: shortcode must be letters, digits, - or _ (got {shortcode!r})"
+    if not isinstance(shortcode, str) or (shortcode and not _SHORTCODE.fullmatch(shortcode)):
+        return None, f"{who}: shortcode must be up to 32 letters, digits, - or _ (got {quoted(shortcode, 40)})"
     tags = entry.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        return None, f"reply {rid}: tags must be a list of strings"
+        return None, f"{who}: tags must be a list of strings"
+    for tag in tags:
+        problem = _name_problem("tag", tag)
+        if problem:
+            return None, f"{who}: {problem}"
     cat = entry.get("category", category)
     if not isinstance(cat, str):
-        return None, f"reply {rid}: category must be a string"
-    bad = unknown(entry["body"])
-    if bad:
-        return None, f"reply {rid}: unknown variable {{{bad[0]}}}"
+        return None, f"{who}: category must be a string"
+    problem = _name_problem("category", cat)
+    if problem:
+        return None, f"{who}: {problem}"
+    bad_vars = unknown(body)
+    if bad_vars:
+        return None, f"{who}: unknown variable {{{literal(bad_vars[0])}}}"
     return Reply(
         id=rid,
-        title=entry["title"].strip(),
-        body=entry["body"].strip(),
+        title=title,
+        body=body,
         shortcode=shortcode.strip().lower(),
         tags=tuple(t.strip() for t in tags if t.strip()),
         category=cat,
@@ -146,10 +191,15 @@ def load_dir(path: Path, layer: str = LIBRARY) -> Library:
     """Every ``*.toml`` under ``path`` (sorted), with duplicate ids and shortcodes within
     the layer reported; the first one wins."""
     lib = Library()
-    if path.is_file():
-        files = [path]
-    elif path.is_dir():
+    if path.is_dir():
+        try:
+            os.listdir(path)  # rglob finds nothing in a folder it may not read: say so
+        except OSError as exc:
+            lib.problems.append(Problem(path_text(path), 0, f"cannot read this folder ({exc.strerror})"))
+            return lib
         files = sorted(path.rglob("*.toml"))
+    elif path.exists():
+        files = [path]
     else:
         return lib
     for f in files:

@@ -16,16 +16,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from agentdesk.store.db import CacheError, check_integrity, connect, open_cache, reset_cache
+from agentdesk.store.db import CacheError, check_integrity, connect, open_cache
+from agentdesk.store.lock import CacheInUse, CacheLock
 
-__all__ = ["CacheError", "Store", "open_cache", "reset_cache"]
+__all__ = ["CacheError", "CacheInUse", "CacheLock", "Store", "open_cache"]
 
 T = TypeVar("T")
 
 
 class Store:
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, lock: CacheLock | None = None) -> None:
+        """``lock``: this app's hold on the cache (see :mod:`agentdesk.store.lock`),
+        released when the store closes."""
         self.path = Path(path)
+        self.lock = lock
         # Opening the writer validates and migrates; a bad file raises CacheError here.
         self._writer = open_cache(self.path, check_same_thread=False).conn
         self._write_lock = threading.Lock()
@@ -99,3 +103,5 @@ class Store:
                     conn.close()
         with self._write_lock:
             self._writer.close()
+        if self.lock is not None:
+            self.lock.release()

@@ -43,6 +43,11 @@ def _path_fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
+def path_fields(kind: str) -> set[str]:
+    """Payload fields a ``kind`` needs for its path (``order_id``, ``followup_id``)."""
+    return _path_fields(ROUTES[kind][1]) - set(_ROW_IDS)
+
+
 @dataclass(frozen=True)
 class OutboxItem:
     id: str
@@ -68,7 +73,7 @@ class OutboxItem:
     @property
     def body(self) -> dict:
         """The payload without the ids that went into the path (the server takes them from there)."""
-        used = _path_fields(ROUTES[self.kind][1]) - set(_ROW_IDS)
+        used = path_fields(self.kind)
         return {k: v for k, v in self.payload.items() if k not in used}
 
 
@@ -97,7 +102,7 @@ def enqueue(
     """Queue one write, to be sent from ``next_at`` (default now); returns its client id."""
     if kind not in ROUTES:
         raise ValueError(f"unknown outbox kind {kind!r}")
-    missing = _path_fields(ROUTES[kind][1]) - set(_ROW_IDS) - set(payload)
+    missing = path_fields(kind) - set(payload)
     if missing:
         raise ValueError(f"outbox {kind}: the payload needs {', '.join(sorted(missing))}")
     client_id = client_id or new_id()

@@ -36,6 +36,7 @@ def run_sync(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from agentdesk.cli import claimed
     from agentdesk.config import ConfigError, load_settings
     from agentdesk.store import CacheError, Store, outbox, problems
     from agentdesk.sync import connect
@@ -51,11 +52,13 @@ def run_sync(args: argparse.Namespace) -> int:
         path = settings.cache_path(demo=args.demo)
         if args.problems:
             return show_problems(Store(path), as_json=args.json)
+        source = str(settings.source or "config")
         if args.demo:
-            client = connect.demo_client(path, agent=settings.agent.name, simulate=0, source=str(settings.source or "config"))
+            connect.demo_token(settings.agent.name, source)  # a wrong demo agent: before any file is made
+            make = lambda: connect.demo_client(path, agent=settings.agent.name, simulate=0, source=source)  # noqa: E731
         else:
-            client = connect.shop_client(settings)
-        store = Store(path)
+            make = lambda: connect.shop_client(settings)  # noqa: E731
+        store, client = claimed(args, path, make, demo=args.demo)
     except ConfigError as exc:
         return _fail(f"config error: {exc}")
     except CacheError as exc:

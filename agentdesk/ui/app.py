@@ -95,6 +95,9 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
         self.card: CustomerCard | None = None
         self.shop_name = ""
         self.replies: ReplyIndex | None = None
+        #: Reply-file problems already told: the library reloads with every change to the
+        #: shop's layer, and a bad file is news once, not every ten minutes.
+        self.reply_problems_told: set[str] = set()
         self.started = time.perf_counter()
         self.first_paint_ms: float | None = None
         actions.localize(self._bindings, self.t)
@@ -240,7 +243,7 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
         try:
             self.store.check_integrity()
         except CacheError as exc:
-            self.call_from_thread(self.notify, str(exc), severity="error", timeout=60)
+            self.call_from_thread(self.notify, str(exc), severity="error", timeout=60, markup=False)
 
     @work(thread=True, exclusive=True, group="replies", exit_on_error=False)
     def load_replies(self) -> None:
@@ -498,10 +501,12 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
     @on(RepliesLoaded)
     def _replies_loaded(self, event: RepliesLoaded) -> None:
         self.replies = event.index  # type: ignore[assignment]
-        for problem in event.problems[:3]:
-            self.notify(self.t("notify.reply_problem", problem=problem), severity="warning", timeout=12)
-        if len(event.problems) > 3:
-            self.notify(self.t("notify.reply_problems_more", n=len(event.problems) - 3), severity="warning", timeout=12)
+        news = [p for p in event.problems if p not in self.reply_problems_told]
+        self.reply_problems_told.update(news)
+        for problem in news[:3]:  # file names and values from the file: never markup
+            self.notify(self.t("notify.reply_problem", problem=problem), severity="warning", timeout=12, markup=False)
+        if len(news) > 3:
+            self.notify(self.t("notify.reply_problems_more", n=len(news) - 3), severity="warning", timeout=12)
         self._update_suggestions()
 
     def _reply_context(self) -> Context:

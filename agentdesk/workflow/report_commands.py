@@ -80,8 +80,10 @@ def window(since: str | None, until: str | None, now: float) -> tuple[float, flo
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from agentdesk.cli import claimed
     from agentdesk.config import ConfigError, load_settings
-    from agentdesk.store import CacheError, Store, writes
+    from agentdesk.quoting import path_text
+    from agentdesk.store import CacheError, CacheInUse, Store, writes
     from agentdesk.sync import connect
     from agentdesk.workflow import kpi, report
 
@@ -98,15 +100,21 @@ def run_report(args: argparse.Namespace) -> int:
     path = settings.cache_path(demo=demo, monitor=True)
     never = f"no monitor cache at {path} yet: run without --offline to sync it"
     client = None
-    if not args.offline:
-        try:  # before the cache is created: a config problem leaves no empty file behind
-            client = connect.monitor_client(settings, path, demo=demo)
-        except ConfigError as exc:
-            return _fail(f"config error: {exc}; or report from the cache with --offline")
-    elif not path.exists():
+    if args.offline and not path.exists():
         return _fail(never)
     try:
-        store = Store(path)
+        if args.offline:
+            store = Store(path)
+        else:
+            try:  # the client before the cache is created: a config problem leaves no file behind
+                store, client = claimed(args, path, lambda: connect.monitor_client(settings, path, demo=demo),
+                                        demo=demo)
+            except CacheInUse as exc:  # a running monitor keeps this cache up to date: read it as it is
+                print(f"agentdesk: warning: {path_text(path)} is synced by a running agentdesk ({exc.holder}); "
+                      "reporting from it as it is", file=sys.stderr)
+                store = Store(path)
+    except ConfigError as exc:
+        return _fail(f"config error: {exc}; or report from the cache with --offline")
     except CacheError as exc:
         return _fail(f"cache error: {exc}")
     try:
