@@ -25,12 +25,12 @@ def config(tmp_path, url: str, token: str = A01) -> str:
 
 
 @pytest.mark.parametrize("url, token, says", [
-    ("http://[::1", A01, "[shop] url 'http://[::1' is not a usable URL"),
-    ("http://127.0.0.1:abc", A01, "is not a usable URL (Invalid port: 'abc')"),
-    ("http://127.0.0.1:99999", A01, "port 99999 is not between 1 and 65535"),
+    ("http://[::1", A01, '[shop] url is not a valid URL (Invalid IPv6 URL), got "http://[::1"'),
+    ("http://127.0.0.1:abc", A01, "[shop] url is not a valid URL (Port could not be cast to integer value as 'abc')"),
+    ("http://127.0.0.1:99999", A01, "[shop] url is not a valid URL (Port out of range 0-65535)"),
     ("127.0.0.1:8080", A01, "must start with http:// or https://"),
     ("http://", A01, "has no host name"),
-    ("http://127.0.0.1:8080", "令牌", "[shop] token (or $AGENTDESK_TOKEN) must be printable ASCII"),
+    ("http://127.0.0.1:8080", "令牌", "[shop] token must be printable ASCII"),
     ("http://127.0.0.1:8080", "two words", "must be printable ASCII without spaces"),
 ])
 def test_an_unusable_url_or_token_is_one_line_and_exit_2(run, tmp_path, url, token, says):

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import httpx
 
 from agentdesk import __version__
+from agentdesk.quoting import quoted
 from agentdesk.sync import wire
 
 #: A write told to come back later than this (seconds) is handed back to its caller at
@@ -123,23 +124,16 @@ class BadEndpoint(ValueError):
 
 
 def check_endpoint(url: str, token: str) -> None:
-    """Raise :class:`BadEndpoint` for a URL or token no request could be made with."""
-    if any(c.isspace() or ord(c) < 32 for c in url):
-        raise BadEndpoint(f"[shop] url {url!r} has spaces or control characters in it")
-    try:
-        parsed = httpx.URL(url)
-        port = parsed.port
-    except (httpx.InvalidURL, ValueError) as exc:
-        raise BadEndpoint(f"[shop] url {url!r} is not a usable URL ({exc})") from None
-    if parsed.scheme not in ("http", "https"):
-        raise BadEndpoint(f"[shop] url {url!r} must start with http:// or https://")
-    if not parsed.host:
-        raise BadEndpoint(f"[shop] url {url!r} has no host name")
-    if port is not None and not 1 <= port <= 65535:
-        raise BadEndpoint(f"[shop] url {url!r}: port {port} is not between 1 and 65535")
-    if not token or any(not 33 <= ord(c) <= 126 for c in token):
-        raise BadEndpoint("[shop] token (or $AGENTDESK_TOKEN) must be printable ASCII without spaces: "
-                          "the API token the shop issued")
+    """Raise :class:`BadEndpoint` for a URL or token no request could be made with: the
+    same rules the config applies when it is read (a client can be made without one)."""
+    from agentdesk.config import token_problem, url_problem
+
+    problem = url_problem(url)
+    if problem:
+        raise BadEndpoint(f"[shop] url {problem}, got {quoted(url)}")
+    problem = token_problem(token) if token else "is empty"
+    if problem:
+        raise BadEndpoint(f"[shop] token (or $AGENTDESK_TOKEN) {problem}")
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
