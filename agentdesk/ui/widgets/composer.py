@@ -202,7 +202,7 @@ class Composer(TextArea, inherit_bindings=False):
             self.notify(self._t("notify.empty"), severity="warning")
             return
         names = self._mark_unfilled()
-        if names and self.kind == "reply":  # a raw {order.id} or {customer.nam} never reaches a customer
+        if names:  # a raw {order.id} or {customer.nam} never reaches a customer (notes are not checked)
             self.notify(self._t("notify.unfilled", names=" ".join("{" + n + "}" for n in names)), severity="error")
             return
         if self._debounce is not None:  # the send clears the cached draft itself
