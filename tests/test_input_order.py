@@ -194,3 +194,16 @@ async def test_a_refused_reply_comes_back_in_front_of_what_was_typed_since(demo_
         app.post_message(SyncChanged(Changes(conflicts=[(row.id, "阿杰")])))
         await until(pilot, lambda: app.query_one(Composer).text == "被退回的回复\n接着打的字", "the reply back")
         await until(pilot, lambda: drafts(demo_store).get(row.id) == "被退回的回复\n接着打的字", "kept as the draft")
+
+
+async def test_an_80_by_24_terminal_opens_a_conversation_in_either_language(demo_store):
+    """The panes leave the composer no width at 80x24 (another change gives it room);
+    Textual's placeholder wrap raised at width 0 for the new-line hint, killing the app."""
+    for language in ("zh", "en"):
+        app = make_app(demo_store, language=language)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_first(pilot, app)
+            burst(app, "/tk\x1b")
+            await until(pilot, lambda: not app.keys_pending and not isinstance(app.screen, ReplyPicker), "the picker closed")
+            await settle(pilot, app)
+            assert app.query_one(Composer).content_size.width == 0 and app.query_one(Composer).text == ""

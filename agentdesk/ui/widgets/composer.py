@@ -34,6 +34,7 @@ mode shows in the border title and colour, and :class:`Submitted` carries it.
 from __future__ import annotations
 
 from textual.message import Message
+from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import TextArea
 
@@ -116,6 +117,13 @@ class Composer(TextArea, inherit_bindings=False):
         event.stop()
         event.prevent_default()
         await self.run_action(action)
+
+    def render_line(self, y: int) -> Strip:
+        # Squeezed to no width (a narrow terminal), TextArea wraps its placeholder to
+        # width 0, which raises inside Textual for most texts: draw nothing instead.
+        if not self.text and self.placeholder and self.content_size.width < 1:
+            return Strip.blank(0, self.rich_style)
+        return super().render_line(y)
 
     def begin(self, conversation_id: str) -> None:
         """Switch to ``conversation_id`` at once (its draft arrives later, see
