@@ -134,6 +134,9 @@ def run_app(args: argparse.Namespace) -> int:
 
     try:
         settings = load_settings(args.config)
+        from agentdesk.ui.keymap import checked  # [keys] names Textual's keys: checked here
+
+        checked(settings)
     except ConfigError as exc:
         return fail(f"config error: {exc}")
     path = settings.cache_path(demo=args.demo, monitor=args.monitor)

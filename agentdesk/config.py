@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from agentdesk import paths, userfile
+from agentdesk import paths, shoptext, userfile
 from agentdesk.models import MAX_MESSAGE_CHARS, PRIORITIES
 from agentdesk.quoting import literal, path_text, quoted
 
@@ -43,6 +43,10 @@ class ConfigError(Exception):
 class ShopSettings:
     url: str = ""
     token: str = field(default="", repr=False)  # never shown: repr hides it
+    #: The language the shop writes to its customers in ("zh" or "en"), whatever the UI's:
+    #: the defaults of the greeting, apology and handoff message, follow-up and outreach
+    #: suggestions (agentdesk.shoptext).
+    language: str = "zh"
 
 
 @dataclass(frozen=True)
@@ -108,20 +112,21 @@ class GreetingSettings:
     enabled: bool = True
     #: Greet a customer who has waited this long for you (0: at once).
     after_seconds: int = 20
-    #: {agent_name} is filled in; any other {…} stays as written.
-    text: str = "亲，您好～我是{agent_name}，很高兴为您服务，请稍等，马上为您查询～"
+    #: {agent_name} is filled in; any other {…} stays as written. Default: the shop
+    #: language's (see ``_customer_texts``).
+    text: str = shoptext.text("greeting", "zh")
 
 
 @dataclass(frozen=True)
 class HandoffSettings:
     #: Told to the customer on a transfer; {to} is the agent or group (empty: say nothing).
-    customer_message: str = "亲，已为您转接到{to}，TA 会继续为您处理，之前的记录都在，不用重复描述哦～"
+    customer_message: str = shoptext.text("handoff", "zh")
 
 
 @dataclass(frozen=True)
 class ReplySettings:
     #: Put in front of a reply by one key when the customer has waited too long.
-    apology: str = "亲，非常抱歉让您久等了！"
+    apology: str = shoptext.text("apology", "zh")
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,9 @@ class Settings:
     outreach: OutreachSettings = OutreachSettings()
     followups: FollowupSettings = FollowupSettings()
     kpi: KpiSettings = KpiSettings()
+    #: ``[keys]``: (binding id, keys) pairs remapping actions, checked by the UI
+    #: (agentdesk.ui.keymap), which knows the binding ids and key names.
+    keys: tuple[tuple[str, str], ...] = ()
     #: The file these came from, or None for defaults.
     source: Path | None = None
 
@@ -306,18 +314,51 @@ def parse_dict(raw: dict[str, Any], path: Path | None = None) -> Settings:
     sections: dict[str, Any] = {}
     for name, value in raw.items():
         cls = _SECTIONS.get(name)
-        if cls is None:
-            known = ", ".join(f"[{s}]" for s in _SECTIONS)
+        if cls is None and name != "keys":
+            known = ", ".join(f"[{s}]" for s in (*_SECTIONS, "keys"))
             raise ConfigError(f"{where}: unknown section [{_name(name)}] (known: {known})")
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: [{name}] must be a table")
-        sections[name] = _section(cls, name, value, where)
+        sections[name] = _keys(value, where) if name == "keys" else _section(cls, name, value, where)
+    _customer_texts(sections, raw)
     return Settings(**sections, source=path)
 
 
 def _name(key: str) -> str:
     """A key as written, quoted when it is not a plain TOML bare key."""
     return key if _BARE_KEY.fullmatch(key) else quoted(key, 40)
+
+
+#: (section, key, shoptext key): what the shop tells customers, in the shop's language
+#: unless the file writes it out.
+CUSTOMER_TEXTS = (
+    ("greeting", "text", "greeting"),
+    ("handoff", "customer_message", "handoff"),
+    ("replies", "apology", "apology"),
+)
+
+
+def _customer_texts(sections: dict[str, Any], raw: dict[str, Any]) -> None:
+    language = sections.get("shop", ShopSettings()).language
+    for name, key, text_key in CUSTOMER_TEXTS:
+        if key not in raw.get(name, {}):
+            section = sections.get(name, _SECTIONS[name]())
+            sections[name] = replace(section, **{key: shoptext.text(text_key, language)})
+
+
+def _keys(values: dict[str, Any], where: str, prefix: str = "") -> tuple[tuple[str, str], ...]:
+    """``"binding.id" = "key[,key…]"`` (unquoted, TOML reads ``app.next`` as a table
+    ``app`` with a key ``next``: both spellings work). The UI checks ids and key names."""
+    out: list[tuple[str, str]] = []
+    for name, keys in values.items():
+        binding_id = prefix + name
+        if isinstance(keys, dict):
+            out.extend(_keys(keys, where, binding_id + "."))
+        elif not isinstance(keys, str) or not keys.strip():
+            raise ConfigError(f'{where}: [keys] {binding_id} must be a key name such as "ctrl+o", got {quoted(keys)}')
+        else:
+            out.append((binding_id, keys))
+    return tuple(out)
 
 
 def _section(cls: type, name: str, values: dict[str, Any], where: str) -> Any:
@@ -404,6 +445,8 @@ def token_problem(token: str) -> str | None:
 
 
 def _check(section: Any, name: str, where: str) -> None:
+    if isinstance(section, ShopSettings) and section.language not in LANGUAGES:
+        raise ConfigError(f'{where}: [shop] language must be "zh" or "en", got {section.language!r}')
     if isinstance(section, UISettings) and section.language not in (*LANGUAGES, "auto"):
         raise ConfigError(
             f'{where}: [ui] language must be "zh", "en" or "auto", got {quoted(section.language)}'

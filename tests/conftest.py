@@ -69,3 +69,29 @@ def screen_text(app) -> str:
                       color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
     return console.export_text()
+
+
+def burst(app, data: str) -> None:
+    """``data`` as one terminal read: parsed by Textual's own input parser (as the real
+    driver does, so ESC CR, ESC j and CSI sequences arrive as a terminal sends them) and
+    every event posted before the app has handled any of them. ``pilot.press`` cannot
+    do this: it waits for the app to go idle after each key."""
+    from textual._xterm_parser import XTermParser
+
+    from agentdesk.ui.textual_internals import read_alt_keys
+
+    read_alt_keys()
+    events = list(XTermParser().feed(data))
+    assert events, f"{data!r} parsed to no events"
+    for event in events:
+        app.post_message(event)
+
+
+async def until(pilot, condition, what: str, timeout: float = 10.0) -> None:
+    """Wait until ``condition()`` holds (the app keeps running meanwhile), or fail
+    saying ``what`` never happened."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for: {what}")
+        await pilot.pause(0.01)

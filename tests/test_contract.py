@@ -229,7 +229,7 @@ async def test_workflow_writes_and_their_events_fit_the_contract(app):
         check(await c.patch("/v1/followups/k-f", json={"status": "done"}), "/v1/followups/{id}")
         page = check(await c.get("/v1/followups", params={"limit": 2}), "/v1/followups")
         check(await c.get("/v1/followups", params={"after": page["next"]}), "/v1/followups")
-        check(await c.post("/v1/customers/c003/messages", json={"body": "亲，活动开始啦", "campaign": "双十二"}),
+        check(await c.post("/v1/customers/c005/messages", json={"body": "亲，活动开始啦", "campaign": "双十二"}),
               "/v1/customers/{id}/messages")
         check(await c.post("/v1/customers/c055/messages", json={"body": "亲，新品上架啦"}), "/v1/customers/{id}/messages")
         check(await c.post("/v1/conversations/cv-c001-1/transfer",
@@ -255,6 +255,7 @@ async def test_workflow_problems_fit_the_contract(app):
             (f"/v1/orders/{unpaid}/refund", "/v1/orders/{id}/refund", {"reason": "x"}, "not_refundable"),
             (f"/v1/orders/{shipped}/refund/approve", "/v1/orders/{id}/refund/approve", {}, "no_refund_request"),
             ("/v1/customers/c047/messages", "/v1/customers/{id}/messages", {"body": "亲"}, "opted_out"),
+            ("/v1/customers/c003/messages", "/v1/customers/{id}/messages", {"body": "亲"}, "customer_waiting"),
             ("/v1/orders/nope/remarks", "/v1/orders/{id}/remarks", {"body": "x"}, "not_found"),
             ("/v1/customers/nope/messages", "/v1/customers/{id}/messages", {"body": "x"}, "not_found"),
             (f"/v1/orders/{shipped}/refund", "/v1/orders/{id}/refund", {"reason": "x", "amount": -1}, "invalid"),
@@ -265,7 +266,7 @@ async def test_workflow_problems_fit_the_contract(app):
             "not_found"
         check(await c.patch("/v1/followups/f_000001", json={"status": "x"}), "/v1/followups/{id}")  # 422
         check(await c.get("/v1/followups", params={"limit": 0}), "/v1/followups")  # 422
-        answers = [await c.post("/v1/customers/c001/messages", json={"body": f"通知{i}"}) for i in range(31)]
+        answers = [await c.post("/v1/customers/c005/messages", json={"body": f"通知{i}"}) for i in range(31)]
         limited = check(answers[-1], "/v1/customers/{id}/messages")
         assert limited["code"] == "rate_limited" and int(answers[-1].headers["retry-after"]) >= 1
     async with client(app, S01) as c:  # read-only: every new write is 403

@@ -49,12 +49,14 @@ async def test_outreach_into_another_agents_open_conversation_is_refused_like_a_
     assert (body["code"], body["assignee_id"], body["assignee_name"]) == ("owned_by_other", "a01", "小美")
     assert counts(app) == before, "nothing was written, no event"
     async with asgi_http(app, A02) as c:  # the key of a refused write is not spent
-        mine = await c.post("/v1/customers/c021/messages", json={"body": "阿杰的活动通知"}, headers=key("o-1"))
-    assert mine.status_code == 201 and mine.json()["conversation"]["id"] == "cv-c021-2"
-    async with asgi_http(app, A01) as c:  # the owner may, and so may anyone on an unassigned one
-        own = await c.post("/v1/customers/c001/messages", json={"body": "小美的活动通知"})
+        mine = await c.post("/v1/customers/c007/messages", json={"body": "阿杰的活动通知"}, headers=key("o-1"))
+    assert mine.status_code == 201 and mine.json()["conversation"]["id"] == "cv-c007-2"
+    async with asgi_http(app, A01) as c:  # the owner may (c005: 小美's, nobody waiting) …
+        own = await c.post("/v1/customers/c005/messages", json={"body": "小美的活动通知"})
         free = await c.post("/v1/customers/c003/messages", json={"body": "活动通知"})
-    assert own.status_code == free.status_code == 201
+    assert own.status_code == 201
+    # … and an unassigned conversation belongs to nobody: only its waiting customer stops it
+    assert (free.status_code, free.json()["code"]) == (409, "customer_waiting")
 
 
 # -- idempotency -----------------------------------------------------------------------------------

@@ -194,18 +194,22 @@ async def test_a_follow_up_needs_a_real_customer_and_their_own_order(app, body, 
 async def test_outreach_joins_the_open_conversation_or_starts_a_resolved_one(app):
     state = app.state.shop
     async with http(app) as c:
-        joined = await c.post("/v1/customers/c003/messages", json={"body": "亲，双十二活动开始啦", "campaign": "双十二"})
+        joined = await c.post("/v1/customers/c005/messages", json={"body": "亲，双十二活动开始啦", "campaign": "双十二"})
         started = await c.post("/v1/customers/c055/messages", json={"body": "亲，火锅季餐具上新啦"})
+        waiting = await c.post("/v1/customers/c003/messages", json={"body": "亲，双十二活动开始啦"})
         refused = await c.post(f"/v1/customers/{OPTED_OUT[0]}/messages", json={"body": "亲，活动开始啦"})
         unknown = await c.post("/v1/customers/nobody/messages", json={"body": "hi"})
         blank = await c.post("/v1/customers/c003/messages", json={"body": "hi", "campaign": " "})
     assert joined.status_code == 201
     conv, msg = joined.json()["conversation"], joined.json()["message"]
-    assert conv["id"] == "cv-c003-1" and conv["status"] == "open"
-    assert (msg["sender"], msg["agent_id"], msg["meta"], msg["conversation_id"]) == (
-        "agent", "a01", {"campaign": "双十二"}, "cv-c003-1")
+    assert conv["id"] == "cv-c005-3" and conv["status"] == "open"
+    # auto: a campaign answers nobody (no KPI counts it as a reply).
+    assert (msg["sender"], msg["agent_id"], msg["auto"], msg["meta"], msg["conversation_id"]) == (
+        "agent", "a01", True, {"outreach": True, "campaign": "双十二"}, "cv-c005-3")
     new = started.json()["conversation"]
-    assert new["id"] == "cv-c055-2" and started.json()["message"]["meta"] is None
+    assert new["id"] == "cv-c055-2" and started.json()["message"]["meta"] == {"outreach": True}
+    # c003 waits for an answer in her open conversation: a campaign is no answer.
+    assert "waiting for an answer in cv-c003-1" in problem(waiting, 409, "customer_waiting")["detail"]
     assert (new["status"], new["group"], new["assignee_id"], new["stage"]) == ("resolved", "售前", "a01", "agent")
     assert problem(refused, 409, "opted_out")["detail"] == f"customer {OPTED_OUT[0]} asked not to receive outreach"
     problem(unknown, 404, "not_found")
@@ -217,21 +221,21 @@ async def test_outreach_joins_the_open_conversation_or_starts_a_resolved_one(app
 
 async def test_outreach_is_rate_limited_per_agent(app, clock):
     async with http(app) as c:
-        sent = [await c.post("/v1/customers/c001/messages", json={"body": f"活动通知 {i}"}, headers=key(f"o-{i}"))
+        sent = [await c.post("/v1/customers/c005/messages", json={"body": f"活动通知 {i}"}, headers=key(f"o-{i}"))
                 for i in range(30)]
         clock.now += 20
-        limited = await c.post("/v1/customers/c001/messages", json={"body": "第31条"}, headers=key("o-31"))
-        replay = await c.post("/v1/customers/c001/messages", json={"body": "活动通知 0"}, headers=key("o-0"))
-    async with http(app, A02) as other:  # per agent (c021's open conversation is 阿杰's own)
-        theirs = await other.post("/v1/customers/c021/messages", json={"body": "阿杰的通知"})
+        limited = await c.post("/v1/customers/c005/messages", json={"body": "第31条"}, headers=key("o-31"))
+        replay = await c.post("/v1/customers/c005/messages", json={"body": "活动通知 0"}, headers=key("o-0"))
+    async with http(app, A02) as other:  # per agent (c007: 阿杰 has it, pending)
+        theirs = await other.post("/v1/customers/c007/messages", json={"body": "阿杰的通知"})
     assert [r.status_code for r in sent] == [201] * 30
     problem(limited, 429, "rate_limited")
     assert limited.headers["retry-after"] == "40"
     assert replay.status_code == 201 and replay.json() == sent[0].json()  # a retry is no new message
-    assert theirs.status_code == 201
+    assert theirs.status_code == 201, theirs.text
     clock.now += 40
     async with http(app) as c:
-        assert (await c.post("/v1/customers/c001/messages", json={"body": "第31条"}, headers=key("o-31"))
+        assert (await c.post("/v1/customers/c005/messages", json={"body": "第31条"}, headers=key("o-31"))
                 ).status_code == 201
 
 
@@ -287,7 +291,7 @@ async def test_retried_workflow_writes_act_once(app):
         ("post", f"/v1/orders/{DELIVERED}/refund", {"reason": "破损"}),
         ("post", f"/v1/orders/{SHIPPED}/remarks", {"body": "补发一只"}),
         ("post", "/v1/followups", {"customer_id": "c001", "due_at": "2026-11-21T10:00:00Z", "note": "回访"}),
-        ("post", "/v1/customers/c003/messages", {"body": "亲，活动开始啦"}),
+        ("post", "/v1/customers/c005/messages", {"body": "亲，活动开始啦"}),
         ("patch", "/v1/followups/f_000001", {"status": "done"}),
     ]
     async with http(app) as c:
@@ -450,18 +454,18 @@ async def test_paced_outreach_lands_in_the_cache(synced, shop):
 
     def queue(conn):
         return [outbox.enqueue(conn, "outreach", {"body": "亲，双十二活动开始啦", "campaign": "双十二"}, now,
-                               customer_id=cid, next_at=now + 2 * i) for i, cid in enumerate(("c003", "c055"))]
+                               customer_id=cid, next_at=now + 2 * i) for i, cid in enumerate(("c005", "c055"))]
 
     first, second = store.write(queue)
-    assert store.read(outbox.get, first).path == "/v1/customers/c003/messages"
+    assert store.read(outbox.get, first).path == "/v1/customers/c005/messages"
     assert store.read(outbox.get, second).body == {"body": "亲，双十二活动开始啦", "campaign": "双十二"}
     assert await engine.flush_outbox() == 1  # only the first is due yet
     engine.clock = lambda: now + 10
     assert await engine.flush_outbox() == 1
-    msg = one(store, "SELECT sender, meta, state FROM messages WHERE conversation_id = 'cv-c055-2'")
-    assert msg == ("agent", json.dumps({"campaign": "双十二"}, ensure_ascii=False), "sent")
+    msg = one(store, "SELECT sender, auto, meta, state FROM messages WHERE conversation_id = 'cv-c055-2'")
+    assert msg == ("agent", 1, json.dumps({"outreach": True, "campaign": "双十二"}, ensure_ascii=False), "sent")
     assert one(store, "SELECT status, assignee_id FROM conversations WHERE id = 'cv-c055-2'") == ("resolved", "a01")
-    assert one(store, "SELECT count(*) FROM messages WHERE conversation_id = 'cv-c003-1' "
+    assert one(store, "SELECT count(*) FROM messages WHERE conversation_id = 'cv-c005-3' "
                       "AND body = '亲，双十二活动开始啦'")[0] == 1
     assert any("cv-c055-2" in ch.threads for ch in seen)
     store.write(outbox.enqueue, "outreach", {"body": "亲，活动开始啦"}, now, customer_id=OPTED_OUT[0])
@@ -473,7 +477,7 @@ async def test_a_rate_limited_outreach_waits_without_holding_up_replies(synced, 
     store, engine, seen = synced
     now = time.time()
     for i in range(31):
-        store.write(outbox.enqueue, "outreach", {"body": f"通知{i}"}, now, customer_id="c001")
+        store.write(outbox.enqueue, "outreach", {"body": f"通知{i}"}, now, customer_id="c005")
     with pytest.raises(Unavailable):
         await engine.flush_outbox()
     assert store.read(outbox.pending_count) == 1

@@ -139,9 +139,9 @@ def shop(store):
 )
 def test_audience_excludes_opt_outs_and_counts_them(shop, aud, ids, opted_out):
     assert [r[0] for r in shop.read(outreach.audience, aud, NOW)] == ids
-    count, out, sample = shop.read(outreach.preview, aud, NOW, sample=2)
-    assert (count, out) == (len(ids), opted_out)
-    assert [r[0] for r in sample] == ids[:2]
+    found = shop.read(outreach.preview, aud, NOW, sample=2)
+    assert (found.count, found.opted_out, found.waiting) == (len(ids), opted_out, 0)
+    assert [r[0] for r in found.sample] == ids[:2]
 
 
 def test_audience_rows_are_id_name_vip(shop):

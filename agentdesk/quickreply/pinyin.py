@@ -50,3 +50,18 @@ class Syllables:
             for i, s in enumerate(syl.split(" ")):
                 out[m.start() + i] = s
         return out
+
+
+def spellings(text: str, syllables: list[str]) -> tuple[str, str]:
+    """(full pinyin, initials) of ``text`` given its per-character ``syllables`` (from
+    :meth:`Syllables.of`): 阿杰 → ("ajie", "aj"), "a02 小美" → ("a02xiaomei", "a02xm").
+    Other letters and digits count as themselves in both; anything else is dropped."""
+    full, initials = [], []
+    for ch, syl in zip(text, syllables):
+        if syl:
+            full.append(syl)
+            initials.append(syl[0])
+        elif ch.isascii() and ch.isalnum():
+            full.append(ch.lower())
+            initials.append(ch.lower())
+    return "".join(full), "".join(initials)

@@ -710,7 +710,10 @@ class ShopState:
         """An agent writes to a customer first (a campaign, a follow-up call): into their
         open conversation, else a new one that stays resolved until the customer answers.
         Refused for customers who opted out, for an open conversation another agent has
-        (409 owned_by_other, as a reply there is); at most OUTREACH_LIMIT per agent a window."""
+        (409 owned_by_other, as a reply there is), and while the customer waits for an answer
+        there (a campaign is no answer); at most OUTREACH_LIMIT per agent a window. The
+        message is ``auto`` (it answers nobody: no KPI counts it as a reply) with
+        ``meta.outreach``."""
         text, campaign = body.get("body"), body.get("campaign")
         _text("body", text)
         if campaign is not None:
@@ -737,6 +740,9 @@ class ShopState:
             if last and last[1] != "resolved":
                 cid = last[0]
                 self._owned(self._conv(cid), agent)  # another agent's customer: theirs to write to
+                if last[1] == "open" and self._customer_waiting(cid):
+                    raise Problem(409, "customer_waiting",
+                                  f"customer {customer_id} is waiting for an answer in {cid}: no outreach into it")
             else:
                 cid = self._conversation_id(customer_id)
                 self.conn.execute(
@@ -745,12 +751,22 @@ class ShopState:
                     [cid, customer_id, agent["id"], now, now],
                 )
                 self._event("conversation.updated", self.conversation(cid))
-            msg = self._add_message(cid, "agent", text, agent_id=agent["id"], client_id=key,
-                                    meta={"campaign": campaign} if campaign else None)
+            meta = {"outreach": True, **({"campaign": campaign} if campaign else {})}
+            msg = self._add_message(cid, "agent", text, agent_id=agent["id"], client_id=key, auto=True, meta=meta)
             sent.append(now)
             return 201, {"conversation": self.conversation(cid), "message": msg}
 
         return self.write(agent, key, fn)
+
+    def _customer_waiting(self, cid: str) -> bool:
+        """The customer wrote after the last human answer (bots and automatic messages
+        answer nobody)."""
+        r = self.conn.execute(
+            "SELECT (SELECT max(seq) FROM messages WHERE conversation_id = ?1 AND sender = 'customer') > "
+            "coalesce((SELECT max(seq) FROM messages WHERE conversation_id = ?1 AND sender = 'agent' AND auto = 0), 0)",
+            [cid],
+        ).fetchone()
+        return bool(r[0])
 
     # -- the customer side ------------------------------------------------------------------------
 

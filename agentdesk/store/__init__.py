@@ -4,6 +4,12 @@
 the writer), exactly one writer connection whose transactions are serialised by a lock.
 Query functions live in small modules (``inbox``, ``thread``, ``customers``, ``writes``)
 and take a plain connection, so benchmarks and tests call them directly.
+
+Writes the agent makes (drafts, replies, status changes) are *queued* (:meth:`Store.queue`):
+one thread commits them strictly in the order they were queued, whichever thread asks
+to wait for them. A draft saved before a reply can then never be committed after it (a
+delivered reply coming back as the draft), and :meth:`Store.close` commits whatever is
+still queued before it closes.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -38,6 +45,8 @@ class Store:
         self._borrowed: set[sqlite3.Connection] = set()
         self._pool_lock = threading.Lock()
         self._closed = False
+        # One worker thread: a FIFO of writes (and of reads that must see them).
+        self._queued = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentdesk-writes")
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
@@ -86,12 +95,29 @@ class Store:
             conn.execute("COMMIT")
             return result
 
+    def queue(self, fn: Callable[..., T], *args, **kwargs) -> Future[T]:
+        """Queue ``fn(conn, …)`` as one write transaction, committed after every write
+        queued before it; the future holds its result (or its exception)."""
+        return self._submit(self.write, fn, *args, **kwargs)
+
+    def queue_read(self, fn: Callable[..., T], *args, **kwargs) -> Future[T]:
+        """A read that sees every write queued before it (a draft just typed, say)."""
+        return self._submit(self.read, fn, *args, **kwargs)
+
+    def _submit(self, run: Callable[..., T], fn: Callable[..., T], *args, **kwargs) -> Future[T]:
+        try:
+            return self._queued.submit(run, fn, *args, **kwargs)
+        except RuntimeError:  # shut down: the same answer as any use after close
+            raise sqlite3.ProgrammingError("the cache is closed") from None
+
     def check_integrity(self) -> None:
         """Full page check (slow on big caches: call it from a worker); raises CacheError."""
         with self.reading() as conn:
             check_integrity(conn, self.path)
 
     def close(self) -> None:
+        """Commit the queued writes, then close every connection."""
+        self._queued.shutdown(wait=True)
         with self._pool_lock:
             if self._closed:
                 return

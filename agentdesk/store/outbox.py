@@ -124,10 +124,13 @@ def send_message(
     agent_id: str | None,
     kind: str = "reply",
     auto: bool = False,
+    client_id: str | None = None,
+    clear_draft: bool = True,
 ) -> str:
     """A reply (or internal note) shown at once as pending, and queued for the shop.
-    Clears the conversation's draft in the same transaction."""
-    client_id = new_id()
+    Clears the conversation's draft in the same transaction (``clear_draft``: an
+    automatic message leaves what the agent is typing alone)."""
+    client_id = client_id or new_id()
     sender = "agent" if kind == "reply" else "note"
     writes.add_message(
         conn, conversation_id, sender, body, now, agent_id=agent_id, client_id=client_id, state="pending",
@@ -137,8 +140,19 @@ def send_message(
     if auto:
         payload["auto"] = True
     enqueue(conn, kind, payload, now, conversation_id=conversation_id, client_id=client_id)
-    writes.save_draft(conn, conversation_id, "", now)
+    if clear_draft:
+        writes.save_draft(conn, conversation_id, "", now)
     return client_id
+
+
+def withdrawn(conn: sqlite3.Connection, client_ids: list[str]) -> list[str]:
+    """Those of ``client_ids`` whose message is no longer in its thread (withdrawn)."""
+    kept = set()
+    for n in range(0, len(client_ids), 500):
+        chunk = client_ids[n : n + 500]
+        marks = ",".join("?" * len(chunk))
+        kept.update(r[0] for r in conn.execute(f"SELECT client_id FROM messages WHERE client_id IN ({marks})", chunk))
+    return [c for c in client_ids if c not in kept]
 
 
 def due(conn: sqlite3.Connection, now: float, limit: int = 50) -> list[OutboxItem]:

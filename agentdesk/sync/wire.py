@@ -193,10 +193,13 @@ class Handoff(_Wire, kw_only=True):
 
 class MessageMeta(_Wire, kw_only=True):
     handoff: Handoff | None = None
+    outreach: bool | None = None  # written first to the customer: answers nobody
     campaign: Short | None = None
 
     def record(self) -> dict | None:
         out: dict = {}
+        if self.outreach is not None:
+            out["outreach"] = self.outreach
         if self.handoff is not None:
             h = self.handoff
             out["handoff"] = {k: v for k, v in (("from", h.from_), ("from_name", h.from_name),

@@ -6,7 +6,12 @@ monitor mode hides those). Bindings, the footer, the help overlay and the comman
 palette are all built from this list, so they can never disagree.
 
 Scopes: ``app`` bindings use Alt/Ctrl/F-keys and work while typing; ``inbox`` bindings
-are single letters owned by the inbox list, so they never fire in the composer.
+are single letters owned by the inbox list (the tab keys also by the follow-up list), so
+they never fire in the composer.
+
+Keys are handled in arrival order (:mod:`agentdesk.ui.key_order`): an "anywhere" key
+pressed right after some typing acts after those characters are in the draft, whatever
+kind of binding it is.
 """
 
 from __future__ import annotations
@@ -30,10 +35,6 @@ class ActionSpec:
     write: bool = False
     key_display: str | None = None
     palette: bool = True  # offered in the command palette
-    #: Acts on the open conversation: the composer runs it in its own key order, after
-    #: the characters typed before it are in the draft (see Composer._on_key), instead
-    #: of as a priority binding that would overtake them.
-    ordered: bool = False
 
     def binding(self) -> Binding:
         return Binding(
@@ -52,23 +53,23 @@ class ActionSpec:
 #: macOS Option characters). An action on one of these also has a key that arrives as
 #: itself (Alt+H 回访, Alt+L 离开); Alt+1..3 are recognised by their characters (Composer).
 ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("app.next", "alt+j", "next_conversation", "act.next", "app", ordered=True, key_display="Alt+J"),
-    ActionSpec("app.prev", "alt+k", "prev_conversation", "act.prev", "app", ordered=True, key_display="Alt+K"),
-    ActionSpec("app.longest", "alt+w", "longest_waiting", "act.longest", "app", ordered=True, key_display="Alt+W"),
+    ActionSpec("app.next", "alt+j", "next_conversation", "act.next", "app", key_display="Alt+J"),
+    ActionSpec("app.prev", "alt+k", "prev_conversation", "act.prev", "app", key_display="Alt+K"),
+    ActionSpec("app.longest", "alt+w", "longest_waiting", "act.longest", "app", key_display="Alt+W"),
     ActionSpec("app.inbox", "escape", "focus_inbox", "act.inbox", "app", show=False, key_display="Esc"),
     ActionSpec("app.help", "f1", "help", "act.help", "app", priority=True, key_display="F1"),
     ActionSpec("app.help_q", "question_mark", "help", "act.help", "app", show=False, key_display="?", palette=False),
     ActionSpec("app.palette", "ctrl+p", "command_palette", "act.palette", "app", show=False, key_display="Ctrl+P", palette=False),
     ActionSpec("app.retry", "alt+r", "retry_failed", "act.retry", "app", show=False, priority=True, write=True, key_display="Alt+R"),
-    ActionSpec("app.handoff", "ctrl+t", "handoff", "act.handoff", "app", write=True, ordered=True, key_display="Ctrl+T"),
-    ActionSpec("app.resolve", "alt+d", "resolve", "act.resolve", "app", write=True, ordered=True, key_display="Alt+D"),
-    ActionSpec("app.resolve_next", "alt+x", "resolve_next", "act.resolve_next", "app", write=True, ordered=True, key_display="Alt+X"),
-    ActionSpec("app.snooze", "alt+p", "snooze", "act.snooze", "app", show=False, write=True, ordered=True, key_display="Alt+P"),
-    ActionSpec("app.reopen", "alt+o", "reopen", "act.reopen", "app", show=False, write=True, ordered=True, key_display="Alt+O"),
-    ActionSpec("app.tags", "alt+t", "tags", "act.tags", "app", show=False, write=True, ordered=True, key_display="Alt+T"),
-    ActionSpec("app.followup", "alt+h,alt+f", "followup", "act.followup", "app", show=False, write=True, ordered=True, key_display="Alt+H"),
-    ActionSpec("app.customer_note", "alt+c", "customer_note", "act.customer_note", "app", show=False, write=True, ordered=True, key_display="Alt+C"),
-    ActionSpec("app.orders", "f4", "order_actions", "act.orders", "app", show=False, write=True, ordered=True, key_display="F4"),
+    ActionSpec("app.handoff", "ctrl+t", "handoff", "act.handoff", "app", write=True, key_display="Ctrl+T"),
+    ActionSpec("app.resolve", "alt+d", "resolve", "act.resolve", "app", write=True, key_display="Alt+D"),
+    ActionSpec("app.resolve_next", "alt+x", "resolve_next", "act.resolve_next", "app", write=True, key_display="Alt+X"),
+    ActionSpec("app.snooze", "alt+p", "snooze", "act.snooze", "app", show=False, write=True, key_display="Alt+P"),
+    ActionSpec("app.reopen", "alt+o", "reopen", "act.reopen", "app", show=False, write=True, key_display="Alt+O"),
+    ActionSpec("app.tags", "alt+t", "tags", "act.tags", "app", show=False, write=True, key_display="Alt+T"),
+    ActionSpec("app.followup", "alt+h,alt+f", "followup", "act.followup", "app", show=False, write=True, key_display="Alt+H"),
+    ActionSpec("app.customer_note", "alt+c", "customer_note", "act.customer_note", "app", show=False, write=True, key_display="Alt+C"),
+    ActionSpec("app.orders", "f4", "order_actions", "act.orders", "app", show=False, write=True, key_display="F4"),
     ActionSpec("app.outreach", "f6", "outreach", "act.outreach", "app", show=False, write=True, key_display="F6"),
     ActionSpec("app.away", "alt+l,alt+b", "toggle_away", "act.away", "app", show=False, write=True, key_display="Alt+L"),
     ActionSpec("app.quit", "ctrl+q", "quit", "act.quit", "app", priority=True, key_display="Ctrl+Q"),
@@ -85,7 +86,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("inbox.status", "s", "app.cycle_status", "act.status", "inbox", key_display="s"),
     ActionSpec("inbox.group", "g", "app.cycle_group", "act.group", "inbox", key_display="g"),
     ActionSpec("composer.send", "enter", "send", "act.send", "composer", write=True, key_display="Enter", palette=False),
-    ActionSpec("composer.newline", "alt+enter,ctrl+j", "newline", "act.newline", "composer", key_display="Alt+Enter", palette=False),
+    # New line: only keys that arrive as themselves. Ctrl+J is LF everywhere; Shift+Enter
+    # only where the terminal reports it (the kitty keyboard protocol); Alt+Enter is
+    # ESC CR, which agentdesk reads as alt+enter (see ui/textual_internals.py).
+    ActionSpec("composer.newline", "ctrl+j,shift+enter,alt+enter", "newline", "act.newline", "composer", key_display="Ctrl+J", palette=False),
     ActionSpec("composer.pick", "ctrl+r", "pick", "act.pick", "composer", key_display="/ Ctrl+R", palette=False),
     ActionSpec("composer.note_mode", "alt+n", "mode('note')", "act.note_mode", "composer", key_display="Alt+N", palette=False),
     ActionSpec("composer.reply_mode", "alt+m", "mode('reply')", "act.reply_mode", "composer", show=False, key_display="Alt+M", palette=False),
@@ -101,9 +105,62 @@ def bindings(scope: str) -> list[Binding]:
     return [a.binding() for a in ACTIONS if a.scope == scope]
 
 
-def ordered_keys() -> dict[str, str]:
-    """key -> ``app.<action>`` for the app actions the composer runs in key order."""
-    return {key: f"app.{a.action}" for a in ACTIONS if a.ordered for key in a.keys.split(",")}
+#: The inbox keys that switch tabs; the follow-up list (a tab itself) has them too.
+TAB_IDS = ("inbox.mine", "inbox.unassigned", "inbox.all", "inbox.followups")
+
+
+def tab_bindings() -> list[Binding]:
+    return [a.binding() for a in ACTIONS if a.id in TAB_IDS]
+
+
+def keys_of(spec: ActionSpec, keymap: dict[str, str] | None = None) -> list[str]:
+    """The keys that run ``spec`` once the ``[keys]`` config has remapped it."""
+    keys = (keymap or {}).get(spec.id, spec.keys)
+    return [k.strip() for k in keys.split(",") if k.strip()]
+
+
+def display(spec: ActionSpec, keymap: dict[str, str] | None = None) -> str:
+    """How the keys of ``spec`` read in help and the palette ("Alt+J", or a remap)."""
+    if keymap and spec.id in keymap:
+        return " / ".join(key_label(k) for k in keys_of(spec, keymap))
+    return spec.key_display or spec.keys
+
+
+def key_label(key: str) -> str:
+    """``ctrl+shift+k`` → ``Ctrl+Shift+K``, ``f6`` → ``F6``, ``question_mark`` → ``?``."""
+    *modifiers, base = key.split("+")
+    names = {"escape": "Esc", "enter": "Enter", "pageup": "PgUp", "pagedown": "PgDn", "space": "Space",
+             "tab": "Tab", "backspace": "Backspace", "delete": "Del", "insert": "Ins", "home": "Home",
+             "end": "End", "up": "↑", "down": "↓", "left": "←", "right": "→"}
+    if base in names:
+        shown = names[base]
+    elif len(base) > 1 and base[0] == "f" and base[1:].isdigit():
+        shown = base.upper()
+    elif len(base) == 1:
+        shown = base.upper() if modifiers else base
+    else:
+        shown = _character(base) or base
+    return "+".join([*(m.capitalize() for m in modifiers), shown])
+
+
+def _character(name: str) -> str | None:
+    import unicodedata
+
+    try:
+        return unicodedata.lookup(name.replace("_", " "))
+    except KeyError:
+        return None
+
+
+def without_keys(items: list[Binding], keys: set[str]) -> list[Binding]:
+    """``items`` with ``keys`` taken out of each binding (a binding left with no key
+    goes): a widget's own key must not shadow a key that acts from anywhere."""
+    out = []
+    for b in items:
+        kept = [k for k in b.key.split(",") if k.strip() not in keys]
+        if kept:
+            out.append(replace(b, key=",".join(kept)))
+    return out
 
 
 def localize(node_bindings: BindingsMap, t: Catalog) -> None:

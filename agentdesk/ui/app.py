@@ -3,6 +3,10 @@
 Layout: header · [inbox | thread + composer | customer sidebar] · footer.
 Rules kept here: widgets render state and post messages; every cache read or write
 runs in a thread worker that posts its result back; handlers (``@on``) own the state.
+Keys are handled in arrival order, each by the widget that has the focus once the keys
+before it have had their effect (:mod:`agentdesk.ui.key_order`). The agent's writes
+(drafts, replies, status changes) are queued in the order they were made
+(:meth:`write_in_order`), so a delivered reply never comes back as a draft.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from datetime import date
+from functools import partial
 
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
@@ -29,8 +35,9 @@ from agentdesk.store import CacheError, Store, customers, inbox, outbox, quickre
 from agentdesk.workflow import sla
 from agentdesk.store.inbox import TABS, InboxFilter
 from agentdesk.sync.engine import Changes, SyncEngine, SyncStatus
-from agentdesk.ui import actions
+from agentdesk.ui import actions, keymap
 from agentdesk.ui.commands import ActionCommands
+from agentdesk.ui.key_order import KeyOrder
 from agentdesk.ui.messages import (
     CardLoaded,
     ConversationLoaded,
@@ -57,14 +64,20 @@ from agentdesk.ui.widgets.thread_title import handoff_text, title_text
 from agentdesk.ui.widgets.thread_view import ThreadView
 from agentdesk.ui.cache_readers import PAGE, STATUS_CYCLE, THREAD_PAGE, CacheReaders
 from agentdesk.ui.sync_host import SyncHost
+from agentdesk.ui.textual_internals import read_alt_keys
 from agentdesk.ui.workflows import WorkflowMixin
 
+#: Replies sent this session, kept until the shop takes them (a refused one comes back).
+ASIDE = 50
 
-class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
+
+class AgentDeskApp(KeyOrder, WorkflowMixin, SyncHost, CacheReaders, App[int]):
     CSS_PATH = "agentdesk.tcss"
     TITLE = "agentdesk"
     BINDINGS = actions.bindings("app")
     COMMANDS = App.COMMANDS | {ActionCommands}
+    #: Their answer opens a conversation: keys typed meanwhile wait for its composer.
+    FOCUS_WORKER_GROUPS = frozenset({"longest", "followup-open", "write-then-open"})
 
     def __init__(
         self,
@@ -100,6 +113,11 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
         self.reply_problems_told: set[str] = set()
         self.started = time.perf_counter()
         self.first_paint_ms: float | None = None
+        #: client id -> (conversation id, text) of replies sent and maybe refused later.
+        self.sent_aside: dict[str, tuple[str, str]] = {}
+        #: ``[keys]`` of the config, checked (a bad one raises ConfigError).
+        self.keymap = keymap.checked(settings)
+        read_alt_keys()
         actions.localize(self._bindings, self.t)
         self.init_workflows()
 
@@ -127,12 +145,13 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
                 yield Static(id="handoff-banner")
                 yield ThreadView(now=now, t=t, id="thread")
                 yield Static(id="suggestions")
-                yield Composer(t=t, id="composer")
+                yield Composer(t=t, keymap=self.keymap, id="composer")
             yield Sidebar(now=now, t=t, id="sidebar")
         yield Static(id="myday")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.set_keymap(self.keymap)
         self.query_one("#inbox-tabs", Tabs).can_focus = False
         self.query_one("#sidebar").border_title = self.t("sidebar.title")
         self.query_one(InboxList).focus()
@@ -154,6 +173,18 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
         self._thread_shown = 0  # … and the newest one applied
         self.set_interval(0.3, self._flush_inbox_refresh)
         self.start_sync()
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Keys read the same in the footer as in help ("Ctrl+T", not "^t"), remapped too."""
+        return binding.key_display or actions.key_label(binding.key)
+
+    async def action_quit(self) -> None:
+        """Keep what is typed but not yet saved: queued behind every earlier write, and
+        committed before the cache closes (Store.close)."""
+        pending = self.query_one(Composer).take_pending_draft() if self._main_screen_up() else None
+        if pending is not None and not self.read_only:
+            self.store.queue(writes.save_draft, *pending, self.clock.now())
+        self.exit()
 
     def _tick(self) -> None:
         """Wait timers are computed at draw time; redraw the lines that show them."""
@@ -185,6 +216,8 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
         self.load_my_day()
         if not self.read_only and self.me:
             self.run_triage()
+        if not self.read_only:
+            self.load_name_keys()
 
     @work(thread=True, exclusive=True, group="inbox", exit_on_error=False)
     def reload_inbox(
@@ -220,9 +253,12 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
         def read(conn):
             msgs = thread.latest(conn, row.id, THREAD_PAGE + 1)
             card = customers.card(conn, row.customer_id)
-            return msgs, writes.get_draft(conn, row.id), card
+            return msgs, card
 
-        msgs, draft, card = self.store.read(read)
+        # The draft as the agent left it: after the draft saves still queued for it.
+        pending_draft = self.store.queue_read(writes.get_draft, row.id)
+        msgs, card = self.store.read(read)
+        draft = pending_draft.result()
         handoff = self.store.read(thread.latest_handoff, row.id)
         if row.unread and not self.read_only:
             self.store.write(writes.mark_read, row.id)
@@ -258,40 +294,65 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
     def record_reply_use(self, reply_id: str) -> None:
         self.store.write(quickreplies.record_use, reply_id, self.clock.now())
 
-    @work(thread=True, group="write", exit_on_error=False)
-    def save_draft(self, conversation_id: str, text: str) -> None:
-        self.store.write(writes.save_draft, conversation_id, text, self.clock.now())
+    def write_in_order(self, fn, *args, then=None, failed=None, opens=False, **kwargs) -> None:
+        """Queue ``fn(conn, …)`` behind every write queued before it (Store.queue): the
+        agent's drafts, replies and status changes are committed in the order made.
+        Once it is committed, ``then(result)`` runs in a worker thread (``failed(exc)``
+        instead if it raised; without ``failed`` the error is shown). ``opens``: ``then``
+        opens another conversation, so keys typed meanwhile wait for it."""
+        future = self.store.queue(fn, *args, **kwargs)
+        self.run_worker(partial(self._await_write, future, then, failed), thread=True,
+                        group="write-then-open" if opens else "write", exit_on_error=False)
 
-    @work(thread=True, group="write", exit_on_error=False)
+    def _await_write(self, future, then, failed) -> None:
+        try:
+            result = future.result()
+        except Exception as exc:
+            if failed is None:
+                raise
+            failed(exc)
+            return
+        if then is not None:
+            then(result)
+
+    def save_draft(self, conversation_id: str, text: str) -> None:
+        self.write_in_order(writes.save_draft, conversation_id, text, self.clock.now())
+
     def store_reply(self, conversation_id: str, text: str, after: tuple | None, kind: str = "reply") -> None:
         """Queue the reply in the outbox (shown at once as pending); the sync engine
-        delivers it, now or whenever the shop is reachable again."""
-        now = self.clock.now()
-        try:
-            self.store.write(outbox.send_message, conversation_id, text, now, agent_id=self.me, kind=kind)
-        except Exception as exc:  # keep what the agent typed
-            self.post_message(SendFailed(conversation_id, text, str(exc)))
-            return
-        if self.sync is not None:
-            self.sync.kick()
-        start = after or (0.0, 0)
-        fresh = self.store.read(thread.newer, conversation_id, start)
-        self.post_message(MessageStored(conversation_id, fresh))
+        delivers it, now or whenever the shop is reachable again. It is set aside until
+        then: a refused reply comes back into the composer (see _draft_restored)."""
+        client_id = outbox.new_id()
+        self.sent_aside[client_id] = (conversation_id, text)
+        while len(self.sent_aside) > ASIDE:
+            self.sent_aside.pop(next(iter(self.sent_aside)))
 
-    @work(thread=True, group="write", exit_on_error=False)
+        def stored(_) -> None:
+            self._kick()
+            fresh = self.store.read(thread.newer, conversation_id, after or (0.0, 0))
+            self.post_message(MessageStored(conversation_id, fresh))
+
+        def failed(exc: Exception) -> None:  # keep what the agent typed
+            self.post_message(SendFailed(conversation_id, text, str(exc)))
+
+        self.write_in_order(outbox.send_message, conversation_id, text, self.clock.now(), agent_id=self.me,
+                            kind=kind, client_id=client_id, then=stored, failed=failed)
+
     def retry_failed(self, conversation_id: str) -> None:
         def write(conn):
             ids = [r[0] for r in conn.execute(
                 "SELECT client_id FROM messages WHERE conversation_id = ? AND state = 'failed'", [conversation_id])]
             return sum(outbox.retry(conn, i, self.clock.now()) for i in ids)
 
-        n = self.store.write(write)
-        if n and self.sync is not None:
-            self.sync.kick()
-        self.call_from_thread(
-            self.notify, self.t("notify.retrying", n=n) if n else self.t("notify.nothing_to_retry")
-        )
-        self.refresh_thread(conversation_id, None)
+        def retried(n: int) -> None:
+            if n:
+                self._kick()
+            self.call_from_thread(
+                self.notify, self.t("notify.retrying", n=n) if n else self.t("notify.nothing_to_retry")
+            )
+            self.refresh_thread(conversation_id, None)
+
+        self.write_in_order(write, then=retried)
 
     def refresh_thread(self, conversation_id: str, first: tuple | None) -> None:
         self._thread_reads += 1
@@ -308,7 +369,12 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
 
     @work(thread=True, group="draft", exit_on_error=False)
     def reload_draft(self, conversation_id: str) -> None:
-        self.post_message(DraftRestored(conversation_id, self.store.read(writes.get_draft, conversation_id)))
+        """After a refusal: the draft (the shop's refusal put the reply back there) and
+        the replies set aside for this conversation that are no longer in its thread."""
+        aside = {cid: text for cid, (conv, text) in self.sent_aside.items() if conv == conversation_id}
+        draft = self.store.queue_read(writes.get_draft, conversation_id).result()
+        gone = self.store.read(outbox.withdrawn, list(aside))
+        self.post_message(DraftRestored(conversation_id, draft, [aside[cid] for cid in gone]))
 
     # -- handlers: state ---------------------------------------------------------------
 
@@ -402,7 +468,6 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
     def _submitted(self, event: Composer.Submitted) -> None:
         view = self.query_one(ThreadView)
         last = view.messages[-1].key if view.conversation_id == event.conversation_id and view.messages else None
-        self.query_one(Composer).begin(event.conversation_id)
         self.store_reply(event.conversation_id, event.text.strip(), last, event.kind)
 
     @on(MessageStored)
@@ -420,8 +485,8 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
     @on(SendFailed)
     def _send_failed(self, event: SendFailed) -> None:
         composer = self.query_one(Composer)
-        if composer.conversation_id == event.conversation_id and not composer.text.strip():
-            composer.load_text(event.text)
+        if composer.conversation_id == event.conversation_id:
+            composer.put_back(event.text)
         self.notify(self.t("notify.error", e=event.error), severity="error")
 
     # -- sync ---------------------------------------------------------------------------
@@ -590,15 +655,21 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
 
     @on(DraftRestored)
     def _draft_restored(self, event: DraftRestored) -> None:
-        """A refused reply came back: the composer shows it (anything typed since follows)."""
+        """A refused reply came back: the composer shows it (anything typed since follows).
+        The cached draft has it unless a draft saved since overwrote it; the replies set
+        aside cover that."""
+        for text in event.withdrawn:
+            for cid, (conv, kept) in list(self.sent_aside.items()):
+                if conv == event.conversation_id and kept == text:
+                    del self.sent_aside[cid]
+        back = event.draft
+        for text in event.withdrawn:
+            if text not in back:
+                back = text + ("\n" + back if back.strip() else "")
         composer = self.query_one(Composer)
-        if composer.conversation_id != event.conversation_id or not event.draft:
+        if composer.conversation_id != event.conversation_id or not back:
             return
-        typed = composer.text
-        text = event.draft if typed.strip() and typed in event.draft else (
-            event.draft + ("\n" + typed if typed.strip() else ""))
-        composer.load_text(text)
-        composer.move_cursor(composer.document.end)
+        composer.put_back(back)
 
     def action_retry_failed(self) -> None:
         if self.current is not None and not self.read_only:
@@ -678,7 +749,10 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
             self.query_one("#inbox-tabs", Tabs).active = f"tab-{tab}"
         self.filter = self.inbox_filter(tab=tab, status="open")
         self._show_filter()
-        self.reload_inbox(keep=row.id, open_kept=True)
+        # Opened now, not when the list has been re-read: keys typed after Alt+W wait
+        # for this (FOCUS_WORKER_GROUPS) and belong in this customer's composer.
+        self._open(row)
+        self.reload_inbox(keep=row.id)
 
     def action_focus_inbox(self) -> None:
         if self.query_one(FollowupList).display:
@@ -688,7 +762,7 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.t, read_only=self.read_only))
+            self.push_screen(HelpScreen(self.t, read_only=self.read_only, keymap=self.keymap))
 
     # -- drawing helpers -------------------------------------------------------------------
 

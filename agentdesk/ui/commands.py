@@ -7,7 +7,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from agentdesk.ui.actions import ACTIONS
+from agentdesk.ui.actions import ACTIONS, display
 
 
 class ActionCommands(Provider):
@@ -18,7 +18,7 @@ class ActionCommands(Provider):
         for spec in getattr(app, "action_specs", ACTIONS):
             if not spec.palette or (spec.write and app.read_only):  # type: ignore[attr-defined]
                 continue
-            name = f"{t(spec.label)} ({spec.key_display or spec.keys})"
+            name = f"{t(spec.label)} ({display(spec, getattr(app, 'keymap', None))})"
             yield name, t(spec.label + ".help"), spec.action
 
     async def discover(self) -> Hits:

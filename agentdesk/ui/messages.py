@@ -89,6 +89,8 @@ class CardLoaded(Message):
 class DraftRestored(Message):
     conversation_id: str
     draft: str
+    #: Replies sent from here that the shop refused (no longer in the thread).
+    withdrawn: list[str]
 
 
 @dataclass

@@ -12,12 +12,14 @@ screens and workers together).
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from rich.text import Text
 from textual import work
 
-from agentdesk import timefmt
+from agentdesk import shoptext, timefmt
 from agentdesk.models import GROUPS, PRIORITY_NAMES, Agent, Followup, InboxRow
+from agentdesk.quickreply import loader, pinyin
 from agentdesk.safetext import one_line
 from agentdesk.store import followups, inbox, notes, orders, thread
 from agentdesk.store.inbox import InboxFilter
@@ -58,6 +60,8 @@ class WorkflowMixin:
         self.alerts = sla.AlertTracker()
         self.agents: list[Agent] = []  # every agent of the shop, with groups and presence
         self.group_choice: str | None = None
+        #: Per-character pinyin of agent and group names (transfer search), once read.
+        self.name_syllables = None
 
     def start_workflows(self) -> None:
         self.set_interval(MYDAY_EVERY, self.load_my_day)
@@ -216,11 +220,12 @@ class WorkflowMixin:
             return False
         return self.current is not None
 
-    @work(thread=True, group="write", exit_on_error=False)
     def patch_current(self, row: InboxRow, notice: str, then_next: bool = False, **changes) -> None:
-        self.store.write(lifecycle.patch, row.id, self.clock.now(), **changes)
-        self._kick()
-        self.call_from_thread(self._patched, row, notice, then_next)
+        def patched(_) -> None:
+            self._kick()
+            self.call_from_thread(self._patched, row, notice, then_next)
+
+        self.write_in_order(lifecycle.patch, row.id, self.clock.now(), then=patched, opens=then_next, **changes)
 
     def _patched(self, row: InboxRow, notice: str, then_next: bool) -> None:
         if not self._main_screen_up():
@@ -293,18 +298,27 @@ class WorkflowMixin:
             if result is not None:
                 self.transfer_current(row, result)
 
-        self.push_screen(HandoffScreen(self.t, agents, GROUPS, self.me, self.settings.handoff.customer_message), done)
+        self.push_screen(HandoffScreen(self.t, agents, GROUPS, self.me, self.settings.handoff.customer_message,
+                                       syllables=self.name_syllables), done)
 
-    @work(thread=True, group="write", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="name-keys", exit_on_error=False)
+    def load_name_keys(self) -> None:
+        """Pinyin of the colleagues' and groups' names, from the quick replies' key cache
+        (computed once for a name never seen)."""
+        keys, _ = loader.keys_for(self.store, [a.name for a in self.agents] + list(GROUPS))
+        self.call_from_thread(setattr, self, "name_syllables", pinyin.Syllables(keys).of)
+
     def transfer_current(self, row: InboxRow, h: Handoff) -> None:
-        self.store.write(
+        def transferred(_) -> None:
+            self._kick()
+            self.call_from_thread(self._patched, row, self.t("notify.handed_off", to=h.to_name,
+                                                              name=one_line(row.customer_name, limit=30)), False)
+            self.call_from_thread(self.refresh_thread, row.id, None)
+
+        self.write_in_order(
             lifecycle.transfer, row.id, self.clock.now(), me=self.me, to_agent_id=h.to_agent_id,
-            to_group=h.to_group, note=h.note, customer_message=h.customer_message,
+            to_group=h.to_group, note=h.note, customer_message=h.customer_message, then=transferred,
         )
-        self._kick()
-        self.call_from_thread(self._patched, row, self.t("notify.handed_off", to=h.to_name,
-                                                          name=one_line(row.customer_name, limit=30)), False)
-        self.call_from_thread(self.refresh_thread, row.id, None)
 
     # -- notes and follow-ups -----------------------------------------------------------
 
@@ -415,17 +429,13 @@ class WorkflowMixin:
         if row is None:
             self.notify(self.t("followups.no_conversation"), severity="warning")
             return
-        self._open(row)
         if not self.read_only:
-            # The follow-up's note is internal (it stays in the list): the suggestion is for the customer.
-            text = self.t("followups.suggested", agent=self.me_name)
-            self.call_after_refresh(self._suggest_text, row.id, text)
-
-    def _suggest_text(self, conversation_id: str, text: str) -> None:
-        composer = self.query_one(Composer)
-        if composer.conversation_id == conversation_id and not composer.text.strip():
-            composer.load_text(text)
-            composer.move_cursor(composer.document.end)
+            # The follow-up's note is internal (it stays in the list): the suggestion is for
+            # the customer, in the shop's language; it becomes the draft, so opening the
+            # follow-up again finds it there instead of adding a second copy.
+            text = shoptext.text("followup", self.settings.shop.language, agent=self.me_name)
+            self.query_one(Composer).suggest(row.id, text)
+        self._open(row)
 
     # -- order exceptions (订单异常) ------------------------------------------------------------
 
@@ -497,29 +507,44 @@ class WorkflowMixin:
             if req is not None:
                 self.send_outreach(req)
 
-        self.push_screen(OutreachScreen(self.t), done)
+        example = shoptext.text("outreach", self.settings.shop.language)
+        self.push_screen(OutreachScreen(self.t, example=example), done)
 
     def on_outreach_screen_audience_requested(self, event: OutreachScreen.AudienceRequested) -> None:
         self.preview_audience(event)
 
+    def _sender(self) -> outreach.Sender:
+        """What every outreach copy is filled with besides the customer's own values."""
+        return outreach.Sender(self.me_name, self.shop_name, date.fromtimestamp(self.clock.now()))
+
     @work(thread=True, exclusive=True, group="audience", exit_on_error=False)
     def preview_audience(self, request: OutreachScreen.AudienceRequested) -> None:
-        audience = outreach.Audience(vip_min=request.vip_min, bought_within_days=request.bought_within_days)
-        count, opted_out, sample = self.store.read(outreach.preview, audience, self.clock.now())
-        self.call_from_thread(self._show_audience, request, count, opted_out, sample)
+        audience = outreach.Audience(vip_min=request.vip_min, bought_within_days=request.bought_within_days,
+                                     me=self.me)
+        found = self.store.read(outreach.preview, audience, self.clock.now(), body=request.body, sender=self._sender())
+        self.call_from_thread(self._show_audience, request, found)
 
-    def _show_audience(self, request, count: int, opted_out: int, sample) -> None:
+    def _show_audience(self, request, found: outreach.Preview) -> None:
         screen = self.screen
         if isinstance(screen, OutreachScreen):  # a late answer for an older filter is ignored there
-            screen.show_audience(count, opted_out, [(s[1], s[2]) for s in sample], request=request)
+            screen.show_audience(found.count, found.opted_out, [(s[1], s[2]) for s in found.sample],
+                                 request=request, waiting=found.waiting, unfilled=found.unfilled,
+                                 theirs=found.theirs)
 
-    @work(thread=True, group="write", exit_on_error=False)
     def send_outreach(self, req: OutreachRequest) -> None:
         rate = self.settings.outreach.per_minute
-        audience = outreach.Audience(vip_min=req.vip_min, bought_within_days=req.bought_within_days)
-        n = self.store.write(outreach.send, audience, req.body, req.campaign, self.clock.now(), rate)
-        self._kick()
-        self.call_from_thread(self.notify, self.t("notify.outreach", n=n, rate=rate), timeout=8)
+        audience = outreach.Audience(vip_min=req.vip_min, bought_within_days=req.bought_within_days, me=self.me)
+
+        def queued(n: int) -> None:
+            self._kick()
+            self.call_from_thread(self.notify, self.t("notify.outreach", n=n, rate=rate), timeout=8)
+
+        def refused(exc: Exception) -> None:  # a customer's values changed since the preview
+            self.call_from_thread(self.notify, self.t("notify.outreach_refused", e=str(exc)), severity="error",
+                                  timeout=12)
+
+        self.write_in_order(outreach.send, audience, req.body, req.campaign, self.clock.now(), rate,
+                            self._sender(), then=queued, failed=refused)
 
     # -- the group filter --------------------------------------------------------------------
 

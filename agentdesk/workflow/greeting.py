@@ -39,15 +39,6 @@ def text(template: str, agent_name: str) -> str:
 
 
 def send(conn: sqlite3.Connection, cid: str, text: str, now: float, me: str) -> str:
-    """Queue the greeting as an automatic reply; returns its outbox id.
-
-    Keeps the conversation's draft: :func:`outbox.send_message` clears it (right for a
-    reply the agent typed), but the agent may be typing in this very conversation.
-    """
-    draft = conn.execute("SELECT body, updated_at FROM drafts WHERE conversation_id = ?", [cid]).fetchone()
-    client_id = outbox.send_message(conn, cid, text, now, agent_id=me, auto=True)
-    if draft is not None:
-        conn.execute(
-            "INSERT OR REPLACE INTO drafts (conversation_id, body, updated_at) VALUES (?, ?, ?)", [cid, *draft]
-        )
-    return client_id
+    """Queue the greeting as an automatic reply; returns its outbox id. The draft stays:
+    the agent may be typing in this very conversation."""
+    return outbox.send_message(conn, cid, text, now, agent_id=me, auto=True, clear_draft=False)

@@ -31,8 +31,10 @@ from agentdesk.models import GROUPS, Agent, InboxRow
 from agentdesk.store import Store, customers, inbox, thread
 from agentdesk.store.inbox import InboxFilter
 from agentdesk.sync.engine import Changes, SyncEngine, SyncStatus
-from agentdesk.ui import actions
+from agentdesk.ui import actions, keymap
 from agentdesk.ui.commands import ActionCommands
+from agentdesk.ui.key_order import KeyOrder
+from agentdesk.ui.textual_internals import read_alt_keys
 from agentdesk.ui.messages import ConversationLoaded, InboxLoaded, InboxPage, OlderLoaded, SyncChanged, SyncStatusChanged
 from agentdesk.ui.monitor.actions import BOARD, all_specs, allowed
 from agentdesk.ui.monitor.panels import AgentsPanel, KpiPanel, QueuesPanel
@@ -81,7 +83,7 @@ class ListCount(Message):
     count: int
 
 
-class MonitorApp(SyncHost, CacheReaders, App[int]):
+class MonitorApp(KeyOrder, SyncHost, CacheReaders, App[int]):
     CSS_PATH = ["../agentdesk.tcss", "monitor.tcss"]
     TITLE = "agentdesk monitor"
     BINDINGS = [spec.binding() for spec in BOARD]
@@ -121,6 +123,8 @@ class MonitorApp(SyncHost, CacheReaders, App[int]):
         self._dirty = {"board": False, "list": False, "conversation": False}
         self._since_board = 0.0
         self.started = time.perf_counter()
+        self.keymap = keymap.checked(settings)
+        read_alt_keys()
         actions.localize(self._bindings, self.t)
 
     def get_default_screen(self) -> BoardScreen:
@@ -141,6 +145,7 @@ class MonitorApp(SyncHost, CacheReaders, App[int]):
 
     def on_ready(self) -> None:
         """The board screen is composed by now (``on_mount`` comes before it)."""
+        self.set_keymap(self.keymap)
         self._show_filter()
         self.load_identity()
         self.load_board()
@@ -434,7 +439,7 @@ class MonitorApp(SyncHost, CacheReaders, App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.t, read_only=True, specs=self.action_specs))
+            self.push_screen(HelpScreen(self.t, read_only=True, specs=self.action_specs, keymap=self.keymap))
 
     # -- drawing -----------------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """Transfer a conversation (转接/换人) to a colleague or a group, with a handoff note.
 
 Type to filter one list of targets (online colleagues first, then the groups, then
-colleagues who are offline); Enter chooses the highlighted one and moves to the note.
+colleagues who are offline) by name, full pinyin, initials or agent id ("jie", "aj",
+"a02" all find 阿杰, "sh" finds 售后); Enter chooses the highlighted one and moves to the
+note.
 The note is for the colleague and is required: the customer should never have to
 explain twice. "Tell the customer" sends them a short message, where ``{to}`` becomes
 the name of who takes over. Ctrl+S (or Ctrl+Enter) transfers; Esc cancels.
@@ -9,6 +11,7 @@ the name of who takes over. Ctrl+S (or Ctrl+Enter) transfers; Esc cancels.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -21,6 +24,8 @@ from textual.widgets import Checkbox, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from agentdesk.i18n import CATALOG, Catalog
+from agentdesk.quickreply.pinyin import spellings
+from agentdesk.quickreply.variables import placeholders
 from agentdesk.safetext import fit, one_line, pad
 from agentdesk.ui.screens.workflow_box import WorkflowBox
 
@@ -43,6 +48,8 @@ class Target:
     name: str  # as shown, and as the customer reads it in "{to}"
     groups: tuple[str, ...] = ()  # an agent's groups, as shown
     online: bool = True
+    #: Lower-case spellings typed to find it: the agent id, full pinyin, initials.
+    keys: tuple[str, ...] = ()
 
 
 class HandoffScreen(ModalScreen[Handoff | None]):
@@ -60,10 +67,14 @@ class HandoffScreen(ModalScreen[Handoff | None]):
         groups: tuple[str, ...],
         me: str | None,
         customer_message: str,
+        syllables: Callable[[str], list[str]] | None = None,
     ) -> None:
+        """``syllables``: per-character pinyin of a name (the quick replies' keys), for
+        finding a colleague by pinyin or initials; without it names match as written."""
         super().__init__()
         self.t = t
         self.customer_message = customer_message
+        self._syllables = syllables or (lambda text: [""] * len(text))
         self.targets = self._targets(agents, groups, me)
         self.shown: list[Target] = list(self.targets)
         self.target: Target | None = None
@@ -74,11 +85,12 @@ class HandoffScreen(ModalScreen[Handoff | None]):
 
     def _targets(self, agents: list[AgentRow], groups: tuple[str, ...], me: str | None) -> list[Target]:
         people = [
-            Target(agent_id, None, one_line(name, limit=60), tuple(self._group_name(g) for g in their_groups), bool(online))
+            Target(agent_id, None, one_line(name, limit=60), tuple(self._group_name(g) for g in their_groups), bool(online),
+                   (agent_id.lower(), *self._spell(name)))
             for agent_id, name, their_groups, online in agents
             if agent_id != me
         ]
-        teams = [Target(None, g, self.t("handoff.group", name=self._group_name(g))) for g in groups]
+        teams = [Target(None, g, self.t("handoff.group", name=self._group_name(g)), keys=self._spell(g)) for g in groups]
         return [p for p in people if p.online] + teams + [p for p in people if not p.online]
 
     def compose(self) -> ComposeResult:
@@ -102,6 +114,10 @@ class HandoffScreen(ModalScreen[Handoff | None]):
 
     # -- the list --------------------------------------------------------------------
 
+    def _spell(self, text: str) -> tuple[str, ...]:
+        full, initials = spellings(text, self._syllables(text))
+        return tuple(k for k in (full, initials) if k)
+
     @on(Input.Changed, "#handoff-filter")
     def _filter(self, event: Input.Changed) -> None:
         query = event.value.strip()
@@ -109,15 +125,18 @@ class HandoffScreen(ModalScreen[Handoff | None]):
             self.shown = list(self.targets)
         else:
             matcher = Matcher(query)
-            scored = [(self._score(matcher, target), i, target) for i, target in enumerate(self.targets)]
+            typed = "".join(query.lower().split())
+            scored = [(self._score(matcher, typed, target), i, target) for i, target in enumerate(self.targets)]
             self.shown = [target for score, _, target in sorted(scored, key=lambda s: (-s[0], s[1])) if score > 0]
         self._fill_list()
 
     @staticmethod
-    def _score(matcher: Matcher, target: Target) -> float:
+    def _score(matcher: Matcher, typed: str, target: Target) -> float:
         # The name counts most; a colleague's groups let "售后" find the people in it too.
         by_group = max((matcher.match(g) for g in target.groups), default=0.0)
-        return max(matcher.match(target.name), by_group * 0.5)
+        # An id, full pinyin or initials the typing starts ("a02", "jie" in ajie, "aj").
+        spelled = max((1.0 if k.startswith(typed) else 0.9 if typed in k else 0.0 for k in target.keys), default=0.0)
+        return max(matcher.match(target.name), spelled, by_group * 0.5)
 
     def _fill_list(self) -> None:
         targets = self.query_one("#handoff-targets", OptionList)
@@ -186,11 +205,11 @@ class HandoffScreen(ModalScreen[Handoff | None]):
         if key is None:
             self.query_one("#handoff-error").display = False
 
-    def _refuse(self, key: str, under: str, focus: str) -> None:
+    def _refuse(self, key: str, under: str, focus: str, **values: str) -> None:
         """Say what is missing right under the field it is about, and go there: on a
         short terminal the box scrolls, and a message at its bottom would be unseen."""
         error = self.query_one("#handoff-error", Static)
-        error.update(Text(self.t(key)))
+        error.update(Text(self.t(key, **values)))
         error.display = True
         self.query_one("#handoff-box").move_child(error, after=self.query_one(under))
         self.query_one(focus).focus()
@@ -206,6 +225,10 @@ class HandoffScreen(ModalScreen[Handoff | None]):
             self._refuse("handoff.need_note", "#handoff-note", "#handoff-note")
         elif notify and not message:
             self._refuse("handoff.need_message", "#handoff-message", "#handoff-message")
+        elif notify and (left := [n for _, _, n in placeholders(message) if n != "to"]):
+            # Only {to} is filled here: anything else would reach the customer raw.
+            self._refuse("handoff.unknown", "#handoff-message", "#handoff-message",
+                         names=" ".join("{" + n + "}" for n in dict.fromkeys(left)))
         else:
             to = self.target
             # Plain replace, not str.format: the message is free text and may hold braces.

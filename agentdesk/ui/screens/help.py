@@ -11,10 +11,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from agentdesk.i18n import Catalog
-from agentdesk.ui.actions import ACTIONS, ActionSpec
+from agentdesk.ui.actions import ACTIONS, ActionSpec, display
 
 
-def help_table(t: Catalog, visible: list[ActionSpec]) -> Table:
+def help_table(t: Catalog, visible: list[ActionSpec], keymap: dict[str, str] | None = None) -> Table:
     table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=True)
     table.add_column(style="bold #5fd7ff", no_wrap=True, width=14)
     table.add_column(ratio=1)
@@ -24,7 +24,7 @@ def help_table(t: Catalog, visible: list[ActionSpec]) -> Table:
             continue
         table.add_row(Text(t(f"help.scope.{scope}"), style="bold underline"), "")
         for spec in specs:
-            table.add_row(spec.key_display or spec.keys, Text(t(spec.label + ".help")))
+            table.add_row(display(spec, keymap), Text(t(spec.label + ".help")))
         table.add_row("", "")
     return table
 
@@ -34,17 +34,25 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,f1,question_mark,q", "dismiss", show=False),
     ]
 
-    def __init__(self, t: Catalog, read_only: bool = False, specs: list[ActionSpec] | None = None) -> None:
-        """``specs``: the actions to list (the monitor passes its own registry)."""
+    def __init__(
+        self,
+        t: Catalog,
+        read_only: bool = False,
+        specs: list[ActionSpec] | None = None,
+        keymap: dict[str, str] | None = None,
+    ) -> None:
+        """``specs``: the actions to list (the monitor passes its own registry);
+        ``keymap``: the ``[keys]`` remaps, shown instead of the default keys."""
         super().__init__()
         self._t = t
+        self._keymap = keymap
         self._visible = [a for a in (ACTIONS if specs is None else specs) if not (read_only and a.write)]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box") as box:
             box.border_title = self._t("help.title")
             box.border_subtitle = self._t("help.close")
-            yield Static(help_table(self._t, self._visible))
+            yield Static(help_table(self._t, self._visible, self._keymap))
 
     def action_dismiss(self) -> None:
         self.dismiss(None)

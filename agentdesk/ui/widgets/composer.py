@@ -1,17 +1,31 @@
 """The reply composer: a multi-line TextArea where Enter sends.
 
 Quick replies: ``/`` at the start of a line or Ctrl+R asks for the picker; Alt+1..3
-insert the suggested replies shown above it. A variable the conversation could not fill
-(``{order.id}``) stays in the text, marks the composer and blocks sending until edited.
+insert the suggested replies shown above it. A ``{variable}`` the conversation could not
+fill (``{order.id}``), or one that is no variable at all (the typo ``{customer.nam}``),
+stays in the text, marks the composer with its name and blocks sending until edited.
 
-Enter sends, Alt+Enter and Ctrl+J insert a newline. These keys are handled in the
-composer's own key handler, in order with the characters typed before them – not as
-priority bindings, which the app runs as soon as the key arrives, before the composer
-has inserted the characters still queued for it (a fast typist's last words would be
-cut off the reply). Their bindings stay declared for the footer and help. The app's
-"ordered" actions (next conversation, transfer, resolve…) run the same way while the
-composer has focus. Typing posts a debounced :class:`DraftChanged` so the app can keep
-the draft in the cache.
+Enter sends. Enter takes the text out of the composer at once, before anything typed
+after it is handled, so "A", Enter, "B", Enter typed in one go sends "A" and then "B";
+a reply the shop refuses (another agent took the conversation) comes back in front of
+whatever was typed since.
+
+New line: Ctrl+J, and Shift+Enter where the terminal reports it (terminals speaking the
+kitty keyboard protocol: kitty, WezTerm, foot, Ghostty). Alt+Enter is a new line too:
+most terminals send it as ESC CR, which Textual would read as a plain Enter – a half
+written reply went out – so agentdesk reads ESC CR as Alt+Enter
+(:func:`agentdesk.ui.textual_internals.read_alt_keys`). Why a new line and not "send":
+every key advertised as a new line must be one, and a terminal that cannot tell Alt+Enter
+from Enter would otherwise make the safe key the dangerous one. The price: Esc pressed and
+followed by Enter in the same terminal read (within 0.1 s) is a new line too; it was never
+"Esc, then Enter" before either (Textual read it as a single Enter).
+
+The composer's own keys (from the action registry, remapped by ``[keys]``) are handled
+in its key handler, ahead of TextArea's (which would put a new line in for Enter).
+Alt+<letter> keys never type anything: they go up to the app's bindings (Alt+J: next
+conversation). TextArea's F6 ("select line") is dropped: F6 is outreach,
+from anywhere. Typing posts a debounced :class:`DraftChanged` so the app keeps the
+draft in the cache.
 
 Two modes: *reply* (to the customer) and *note* (internal, Alt+N; Alt+M goes back). The
 mode shows in the border title and colour, and :class:`Submitted` carries it.
@@ -20,11 +34,12 @@ mode shows in the border title and colour, and :class:`Submitted` carries it.
 from __future__ import annotations
 
 from textual.message import Message
+from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import TextArea
 
 from agentdesk.i18n import Catalog
-from agentdesk.quickreply.variables import unfilled
+from agentdesk.quickreply.variables import placeholders
 from agentdesk.ui import actions
 
 DRAFT_DEBOUNCE = 0.4
@@ -35,8 +50,12 @@ DRAFT_DEBOUNCE = 0.4
 #: stray "¡" must not land in a customer's reply.
 OPTION_DIGITS = {"inverted_exclamation_mark": 1, "trade_mark_sign": 2, "pound_sign": 3}
 
-class Composer(TextArea):
-    BINDINGS = actions.bindings("composer")
+#: Keys that act from anywhere: TextArea's editing bindings on them are dropped.
+_ANYWHERE = {k for a in actions.ACTIONS if a.scope == "app" for k in actions.keys_of(a)}
+
+
+class Composer(TextArea, inherit_bindings=False):
+    BINDINGS = [*actions.without_keys(TextArea.BINDINGS, _ANYWHERE), *actions.bindings("composer")]
 
     class Submitted(Message):
         def __init__(self, conversation_id: str, text: str, kind: str = "reply") -> None:
@@ -61,16 +80,20 @@ class Composer(TextArea):
             super().__init__()
             self.reply_id = reply_id
 
-    def __init__(self, *, t: Catalog, id: str | None = None) -> None:
+    def __init__(self, *, t: Catalog, keymap: dict[str, str] | None = None, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
         self._t = t
         self.conversation_id: str | None = None
         self._debounce: Timer | None = None
         self._loaded_text = ""  # what we put there ourselves (not typing)
+        #: A suggested message for the conversation being opened, used if it has no draft.
+        self._suggestion: tuple[str, str] | None = None
         self.placeholder = t("composer.closed")
         actions.localize(self._bindings, t)
-        self._own_keys = {key: items[0].action for key, items in self._bindings.key_to_bindings.items()}
-        self._own_keys.update(actions.ordered_keys())
+        self._own_keys = {
+            key: spec.action for spec in actions.ACTIONS if spec.scope == "composer"
+            for key in actions.keys_of(spec, keymap)
+        }
         #: (reply id, filled text) for Alt+1..3, set by the app for the open conversation.
         self.suggestions: list[tuple[str, str]] = []
         #: The apology prefix Alt+A puts in front, offered after a long wait ("" = none).
@@ -86,12 +109,21 @@ class Composer(TextArea):
             action = f"suggestion({option_digit})"  # does nothing without that suggestion
         if action is None and event.character == "/" and self.cursor_location[1] == 0 and self.conversation_id:
             action = "pick"
+        if action is None and "alt+" in event.key:
+            return  # not text: up to the app's bindings (Alt+J: next conversation)
         if action is None:
             await super()._on_key(event)
             return
         event.stop()
         event.prevent_default()
         await self.run_action(action)
+
+    def render_line(self, y: int) -> Strip:
+        # Squeezed to no width (a narrow terminal), TextArea wraps its placeholder to
+        # width 0, which raises inside Textual for most texts: draw nothing instead.
+        if not self.text and self.placeholder and self.content_size.width < 1:
+            return Strip.blank(0, self.rich_style)
+        return super().render_line(y)
 
     def begin(self, conversation_id: str) -> None:
         """Switch to ``conversation_id`` at once (its draft arrives later, see
@@ -103,15 +135,37 @@ class Composer(TextArea):
         self._set_text("")
         self.placeholder = self._t("composer.note_placeholder" if self.kind == "note" else "composer.placeholder")
 
+    def suggest(self, conversation_id: str, text: str) -> None:
+        """Offer ``text`` (a follow-up's message) for the conversation being opened: it
+        fills the composer when its draft arrives empty and nothing was typed. Opening
+        the same follow-up again finds it as the draft: never a second copy."""
+        self._suggestion = (conversation_id, text)
+
     def load_draft(self, conversation_id: str, draft: str) -> None:
         """The saved draft arrived. Whatever was typed since :meth:`begin` is kept
         after it – keystrokes are never lost to a slow read."""
-        if conversation_id != self.conversation_id or not draft:
+        suggestion, self._suggestion = self._suggestion, None
+        if conversation_id != self.conversation_id:
             return
         typed = self.text
+        if not draft and not typed and suggestion and suggestion[0] == conversation_id:
+            self._set_text(suggestion[1])
+            self.flush_later()  # kept as the draft, like typing
+            return
+        if not draft:
+            return
         self._set_text(draft + typed)
         if typed:
             self.flush_later()
+
+    def put_back(self, text: str) -> None:
+        """A reply that was not sent comes back, in front of anything typed since
+        (``text`` may already hold that typing: the cached draft it came back to)."""
+        typed = self.text
+        if typed.strip() and text in typed:
+            return
+        self._set_text(text if not typed.strip() or typed in text else text + "\n" + typed)
+        self.flush_later()
 
     def _set_text(self, text: str) -> None:
         self._loaded_text = text
@@ -124,12 +178,19 @@ class Composer(TextArea):
         self._debounce = self.set_timer(DRAFT_DEBOUNCE, self.flush_draft)
 
     def flush_draft(self) -> None:
-        """Post the pending draft now (switching conversation, quitting)."""
-        if self._debounce is not None:
-            self._debounce.stop()
-            self._debounce = None
-            if self.conversation_id:
-                self.post_message(self.DraftChanged(self.conversation_id, self.text))
+        """Post the pending draft now (switching conversation)."""
+        pending = self.take_pending_draft()
+        if pending is not None:
+            self.post_message(self.DraftChanged(*pending))
+
+    def take_pending_draft(self) -> tuple[str, str] | None:
+        """(conversation id, text) of typing not yet posted as a draft; it counts as
+        posted from now on (quitting saves it directly)."""
+        if self._debounce is None:
+            return None
+        self._debounce.stop()
+        self._debounce = None
+        return (self.conversation_id, self.text) if self.conversation_id else None
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         if "{" in self.text or self.has_class("-unfilled"):
@@ -149,13 +210,17 @@ class Composer(TextArea):
             self.notify(self._t("notify.empty"), severity="warning")
             return
         names = self._mark_unfilled()
-        if names:  # a raw {order.id} never reaches a customer
+        if names:  # a raw {order.id} or {customer.nam} never reaches a customer (notes are not checked)
             self.notify(self._t("notify.unfilled", names=" ".join("{" + n + "}" for n in names)), severity="error")
             return
-        if self._debounce is not None:
+        if self._debounce is not None:  # the send clears the cached draft itself
             self._debounce.stop()
             self._debounce = None
-        self.post_message(self.Submitted(self.conversation_id, self.text, self.kind))
+        # Out of the composer now, before the next key: typed right after Enter, "B" is
+        # the start of the next reply, never appended to this one.
+        sent = self.text
+        self._set_text("")
+        self.post_message(self.Submitted(self.conversation_id, sent, self.kind))
 
     def offer_apology(self, text: str) -> None:
         """A customer waited past the red line: Alt+A puts ``text`` in front (the
@@ -176,6 +241,7 @@ class Composer(TextArea):
         self.kind = kind
         self.set_class(kind == "note", "-note")
         self._title()
+        self._mark_unfilled()  # variables block replies only: a note never reaches the customer
         if self.conversation_id:
             self.placeholder = self._t("composer.note_placeholder" if kind == "note" else "composer.placeholder")
 
@@ -207,7 +273,8 @@ class Composer(TextArea):
         self.post_message(self.ReplyUsed(reply_id))
 
     def _mark_unfilled(self) -> list[str]:
-        names = list(dict.fromkeys(name for _, _, name in unfilled(self.text)))
+        # Any {name} left: a known variable with no value, or a typo like {customer.nam}.
+        names = list(dict.fromkeys(name for _, _, name in placeholders(self.text))) if self.kind == "reply" else []
         self.set_class(bool(names), "-unfilled")
         self.border_subtitle = self._t("composer.unfilled", names=" ".join("{" + n + "}" for n in names)) if names else ""
         return names

@@ -3,7 +3,8 @@
 An ``OptionList`` fed one bounded page the app read in a worker (follow-ups are a short
 list by nature: what is due today and the next few days), never a widget per row.
 Keys: Enter opens the customer's conversation with a suggested message, ``d`` marks the
-follow-up done, ``x`` cancels it; each posts a message and the app does the work.
+follow-up done, ``x`` cancels it; each posts a message and the app does the work. The
+inbox's tab keys (m u a f) work here too: this list is one of the tabs.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from agentdesk import timefmt
 from agentdesk.i18n import Catalog
 from agentdesk.models import Followup
 from agentdesk.safetext import fit, one_line
+from agentdesk.ui import actions
 
 
 class FollowupList(OptionList):
     BINDINGS = [
+        *actions.tab_bindings(),
         Binding("d", "finish('done')", "done", show=False),
         Binding("x", "finish('cancelled')", "cancel", show=False),
         Binding("j", "cursor_down", show=False),
@@ -44,6 +47,7 @@ class FollowupList(OptionList):
         self._t = t
         self.items: list[Followup] = []
         self._due = -1  # how many were due at the last redraw (● vs ○ depends on it)
+        actions.localize(self._bindings, t)
 
     def show(self, items: list[Followup], due: int = 0) -> None:
         """Redraw only when something changed: the app re-reads the list every few
