@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "agentdesk.sync.commands",
     "agentdesk.quickreply.commands",
     "agentdesk.workflow.report_commands",
+    "agentdesk.find.commands",
 )
 
 

@@ -1,0 +1,308 @@
+"""The message history's full-text index, and searching it newest first.
+
+Kept up to date inside the writer's own transaction: a trigger queues every message
+inserted (``search_queue``), and whoever wrote it – the sync's apply step, a sent reply
+or note – calls :func:`index_new` before committing. A message removed (an outbox reply
+withdrawn after a refusal) or edited loses its docid by trigger. The messages of a cache
+made before the index existed are indexed by :func:`backfill` in short transactions
+(newest first); until that is done, and for anything still queued, a search also scans
+those messages directly, so it is complete at every moment.
+
+Order: docid = (milliseconds of ``at`` << 10) + a free slot, so the index returns the
+newest first by walking rowids down, and a page ends where the next one starts (a
+keyset on the docid). Every candidate is checked against its body (see
+:mod:`agentdesk.store.textindex`), so results are exactly the messages that contain
+every term after folding.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from agentdesk.store import textindex
+
+INDEX = "search"
+_SLOT_BITS = 10
+_MAX_MS = 1 << 52
+#: One second of docids: how far a 'to:' bound looks above its millisecond for slots that
+#: spilled over (over 1024 messages stamped with the same millisecond).
+_SPILL = 1000 << _SLOT_BITS
+#: Candidates read from the index per round trip while filling a page.
+_BATCH = 400
+#: A page stops after this many candidates when its filters reject most of them (the
+#: next page goes on from there): the UI's bound on one search's work. None: no bound.
+BUDGET = 20_000
+#: Messages of a scope (a conversation, a customer's conversations) up to which the scope
+#: is read directly instead of through the index.
+SCAN_SCOPE = 50_000
+BELOW = "search.backfill_below"
+TOTAL = "search.backfill_total"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Filters of a search; None means no filter."""
+
+    since: float | None = None  # at >= since
+    until: float | None = None  # at < until
+    conversations: tuple[str, ...] | None = None
+    agents: tuple[str, ...] | None = None  # written by these agents
+    group: str | None = None
+    status: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self == Scope()
+
+
+@dataclass(frozen=True)
+class Hit:
+    message_id: int
+    conversation_id: str
+    customer_id: str
+    customer: str  # the customer's name ("" when the cache does not know them)
+    sender: str
+    agent_id: str | None
+    author: str  # the agent's name, for agent messages and notes
+    body: str
+    at: float
+    #: Where this hit sits in the result order (the next page starts below it).
+    key: tuple
+
+
+@dataclass(frozen=True)
+class Page:
+    hits: list[Hit]
+    #: Where the next page starts, or None when nothing is left.
+    next: tuple | None
+    examined: int = 0
+
+
+# -- keeping the index -------------------------------------------------------------------
+
+
+def _base(at: float) -> int:
+    ms = int(at * 1000) if math.isfinite(at) else (_MAX_MS - 1 if at > 0 else 0)
+    return min(max(ms, 0), _MAX_MS - 1) << _SLOT_BITS
+
+
+def _allocate(conn: sqlite3.Connection, rows: Sequence[tuple[int, str, float]]) -> list[tuple[int, int]]:
+    """(docid, message id) for each (id, body, at): the next free slot of its millisecond,
+    in id order so messages of one millisecond keep the order they were written in."""
+    taken: dict[int, int] = {}  # base -> the highest docid used from it
+    out: list[tuple[int, int]] = []
+    for mid, _, at in sorted(rows, key=lambda r: r[0]):
+        base = _base(at)
+        top = taken.get(base)
+        if top is None:
+            r = conn.execute("SELECT max(docid) FROM search_docs WHERE docid >= ? AND docid < ?",
+                             [base, base + (1 << _SLOT_BITS)]).fetchone()
+            top = base - 1 if r[0] is None else r[0]
+        docid = top + 1
+        while conn.execute("SELECT 1 FROM search_docs WHERE docid = ?", [docid]).fetchone():
+            docid += 1  # the millisecond is full: spill into the next free docid
+        taken[base] = docid
+        out.append((docid, mid))
+    return out
+
+
+def _index(conn: sqlite3.Connection, rows: Sequence[tuple[int, str, float]]) -> None:
+    if not rows:
+        return
+    bodies = {mid: body for mid, body, _ in rows}
+    pairs = _allocate(conn, rows)
+    conn.executemany("INSERT INTO search_docs (docid, message_id) VALUES (?, ?)", pairs)
+    textindex.add(conn, INDEX, [(docid, textindex.fold(bodies[mid])) for docid, mid in pairs])
+
+
+def index_new(conn: sqlite3.Connection, limit: int = 5000) -> int:
+    """Index what this transaction (or any writer before it) inserted: up to ``limit``
+    queued messages, so a writer's transaction stays bounded; the indexer takes the
+    rest. Returns how many were indexed."""
+    rows = conn.execute(
+        "SELECT m.id, m.body, m.at FROM search_queue q JOIN messages m ON m.id = q.message_id "
+        "WHERE NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.message_id = m.id) "
+        "ORDER BY q.message_id DESC LIMIT ?", [limit]).fetchall()
+    if not rows and not conn.execute("SELECT 1 FROM search_queue LIMIT 1").fetchone():
+        return 0
+    _index(conn, rows)
+    if len(rows) < limit:
+        conn.execute("DELETE FROM search_queue")
+    else:
+        conn.executemany("DELETE FROM search_queue WHERE message_id = ?", [(r[0],) for r in rows])
+    return len(rows)
+
+
+def _meta_int(conn: sqlite3.Connection, key: str) -> int:
+    r = conn.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return int(r[0]) if r and r[0] else 0
+
+
+def backfill(conn: sqlite3.Connection, limit: int) -> int:
+    """Index up to ``limit`` messages cached before the index existed, the newest first,
+    and the queue's leftovers. Returns how many messages it looked at (0: all done)."""
+    below = _meta_int(conn, BELOW)
+    done = index_new(conn, limit)
+    if below <= 1 or done >= limit:
+        return done
+    rows = conn.execute("SELECT id, body, at FROM messages WHERE id < ? ORDER BY id DESC LIMIT ?",
+                        [below, limit - done]).fetchall()
+    fresh = [r for r in rows if not conn.execute(
+        "SELECT 1 FROM search_docs WHERE message_id = ?", [r[0]]).fetchone()]
+    _index(conn, fresh)
+    lowest = rows[-1][0] if len(rows) == limit - done else 1
+    conn.execute("UPDATE meta SET value = ? WHERE key = ?", [str(lowest), BELOW])
+    return done + max(len(rows), 1)
+
+
+def progress(conn: sqlite3.Connection) -> float:
+    """Share of the cached messages the index covers (1.0: searches use the index alone)."""
+    below, total = _meta_int(conn, BELOW), _meta_int(conn, TOTAL)
+    queued = conn.execute("SELECT count(*) FROM (SELECT 1 FROM search_queue LIMIT 100000)").fetchone()[0]
+    if below <= 1 and not queued:
+        return 1.0
+    share = 1.0 - (below - 1) / max(1, total - 1) if total > 1 else 1.0
+    return max(0.0, min(share, 0.999))
+
+
+# -- searching ---------------------------------------------------------------------------
+
+_HIT_COLUMNS = (
+    "m.id, m.conversation_id, coalesce(c.customer_id, ''), coalesce(cu.name, ''), m.sender, m.agent_id, "
+    "coalesce(a.name, ''), m.body, m.at"
+)
+_HIT_JOINS = (
+    "LEFT JOIN conversations c ON c.id = m.conversation_id LEFT JOIN customers cu ON cu.id = c.customer_id "
+    "LEFT JOIN agents a ON a.id = m.agent_id"
+)
+
+
+def _scope_sql(scope: Scope) -> tuple[str, list]:
+    where: list[str] = []
+    args: list = []
+    if scope.since is not None:
+        where.append("m.at >= ?")
+        args.append(scope.since)
+    if scope.until is not None:
+        where.append("m.at < ?")
+        args.append(scope.until)
+    if scope.conversations is not None:
+        where.append("m.conversation_id IN (SELECT value FROM json_each(?))")
+        args.append(json.dumps(scope.conversations))
+    if scope.agents is not None:
+        where.append("m.agent_id IN (SELECT value FROM json_each(?))")
+        args.append(json.dumps(scope.agents))
+    if scope.group is not None:
+        where.append("c.grp = ?")
+        args.append(scope.group)
+    if scope.status is not None:
+        where.append("c.status = ?")
+        args.append(scope.status)
+    return "".join(f" AND {w}" for w in where), args
+
+
+def _hit(r: tuple, key: tuple) -> Hit:
+    return Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], key)
+
+
+def search(
+    conn: sqlite3.Connection,
+    terms: Sequence[str],
+    scope: Scope = Scope(),
+    *,
+    after: tuple | None = None,
+    limit: int = 50,
+    budget: int | None = BUDGET,
+) -> Page:
+    """Messages containing every (folded) term within ``scope``, newest first, from
+    ``after`` (a previous page's ``next``). No terms: every message of the scope."""
+    terms = textindex.fold_terms(terms)
+    if scope.conversations is not None and _scope_size(conn, scope.conversations) <= SCAN_SCOPE:
+        return _scan_scope(conn, terms, scope, after, limit)
+    return _search_index(conn, terms, scope, after, limit, budget)
+
+
+def _scope_size(conn: sqlite3.Connection, conversations: tuple[str, ...]) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM messages WHERE conversation_id IN (SELECT value FROM json_each(?)) "
+        "LIMIT ?)", [json.dumps(conversations), SCAN_SCOPE + 1]).fetchone()[0]
+
+
+def _scan_scope(conn, terms, scope: Scope, after: tuple | None, limit: int) -> Page:
+    """A small scope read whole (through the thread index) and checked in Python: a
+    customer's few hundred messages cost less than any index walk would."""
+    where, args = _scope_sql(scope)
+    rows = conn.execute(f"SELECT {_HIT_COLUMNS} FROM messages m {_HIT_JOINS} WHERE 1{where}", args).fetchall()
+    found = sorted(((r[8], r[0]), r) for r in rows if textindex.contains_all(textindex.fold(r[7]), terms))
+    found.reverse()
+    if after is not None:
+        found = [f for f in found if f[0] < after]
+    page = [_hit(r, key) for key, r in found[:limit]]
+    return Page(page, page[-1].key if len(found) > limit else None, len(rows))
+
+
+def _search_index(conn, terms, scope: Scope, after: tuple | None, limit: int, budget: int | None) -> Page:
+    where, args = _scope_sql(scope)
+    floor = _base(scope.since) if scope.since is not None else 0
+    top = (_base(scope.until) + _SPILL) if scope.until is not None else (1 << 63) - 1
+    below = min(top, after[0] + 1) if after is not None else top
+    hits: list[Hit] = []
+    examined = 0
+    exhausted = False
+    while len(hits) < limit and (budget is None or examined < budget):
+        if terms:
+            docids = textindex.candidates(conn, INDEX, terms, below=below, floor=floor, limit=_BATCH)
+        else:
+            docids = [r[0] for r in conn.execute(
+                "SELECT docid FROM search_docs WHERE docid < ? AND docid >= ? AND message_id IS NOT NULL "
+                "ORDER BY docid DESC LIMIT ?", [below, floor, _BATCH])]
+        if not docids:
+            exhausted = True
+            break
+        examined += len(docids)
+        rows = conn.execute(
+            f"SELECT d.docid, {_HIT_COLUMNS} FROM search_docs d JOIN messages m ON m.id = d.message_id {_HIT_JOINS} "
+            f"WHERE d.docid IN (SELECT value FROM json_each(?)){where} ORDER BY d.docid DESC",
+            [json.dumps(docids), *args]).fetchall()
+        for r in rows:
+            key = (r[0], r[1])
+            if after is not None and key >= after:
+                continue
+            if textindex.contains_all(textindex.fold(r[8]), terms):
+                hits.append(_hit(r[1:], key))
+        below = docids[-1]
+        if len(docids) < _BATCH:
+            exhausted = True
+            break
+    # Where the index was read down to: nothing below it has been looked at yet.
+    frontier: tuple = (-1, -1) if exhausted else (below, -1)
+    unindexed = _unindexed(conn, terms, where, args, after, frontier)
+    merged = sorted([*hits, *unindexed], key=lambda h: h.key, reverse=True)
+    if len(merged) > limit or (len(merged) == limit and not exhausted):
+        page = merged[:limit]
+        return Page(page, page[-1].key, examined)
+    return Page(merged, None if exhausted else frontier, examined)
+
+
+def _unindexed(conn, terms, where: str, args: list, after: tuple | None, frontier: tuple) -> list[Hit]:
+    """Matches among messages the index does not cover yet (the backfill's remaining
+    range, the queue), with the key the index will give them, above ``frontier``."""
+    below = _meta_int(conn, BELOW)
+    if below <= 1 and not conn.execute("SELECT 1 FROM search_queue LIMIT 1").fetchone():
+        return []
+    rows = conn.execute(
+        f"SELECT {_HIT_COLUMNS} FROM messages m {_HIT_JOINS} "
+        "WHERE (m.id < ? AND NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.message_id = m.id) "
+        f"OR m.id IN (SELECT message_id FROM search_queue)){where}", [below, *args]).fetchall()
+    out: list[Hit] = []
+    for r in rows:
+        key = (_base(r[8]) + (1 << _SLOT_BITS) - 1, r[0])
+        if (after is not None and key >= after) or key <= frontier:
+            continue
+        if textindex.contains_all(textindex.fold(r[7]), terms):
+            out.append(_hit(r, key))
+    return out
