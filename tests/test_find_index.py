@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from agentdesk.find import finder
 from agentdesk.find.indexer import Indexer
 from agentdesk.find.query import parse
+from agentdesk import textfold
 from agentdesk.store import Store, history, lookup, outbox, textindex, writes
 from agentdesk.store.db import connect
 from agentdesk.store.history import Scope
@@ -40,28 +41,28 @@ def every_hit(store: Store, words, scope: Scope = Scope(), limit: int = 7) -> li
 
 
 def brute(store: Store, words) -> set[int]:
-    terms = textindex.fold_terms(words)
+    terms = textfold.fold_terms(words)
     rows = store.read(lambda c: c.execute("SELECT id, body FROM messages").fetchall())
-    return {mid for mid, body in rows if terms and all(t in textindex.fold(body) for t in terms)}
+    return {mid for mid, body in rows if terms and all(t in textfold.fold(body) for t in terms)}
 
 
 # -- folding ---------------------------------------------------------------------------
 
 
 def test_fold_is_case_and_width_insensitive_per_character():
-    assert textindex.fold("ＡＢＣ１２３ａｂｃ") == "abc123abc"
-    assert textindex.fold("Straße ㎏") == "strasse kg"
+    assert textfold.fold("ＡＢＣ１２３ａｂｃ") == "abc123abc"
+    assert textfold.fold("Straße ㎏") == "strasse kg"
     s = "订单Ｎｏ．３９０１"
     for i in range(len(s)):
         for j in range(i + 1, len(s) + 1):
-            assert textindex.fold(s[i:j]) in textindex.fold(s)  # a substring folds to a substring
+            assert textfold.fold(s[i:j]) in textfold.fold(s)  # a substring folds to a substring
 
 
 def test_spans_point_at_the_text_as_written():
     text = "您的订单ＳＦ１２３４已发货"
-    (a, b), = textindex.spans(text, textindex.fold_terms(["sf12"]))
+    (a, b), = textfold.spans(text, textfold.fold_terms(["sf12"]))
     assert text[a:b] == "ＳＦ１２"
-    assert textindex.spans("退款退款", ("退款",)) == [(0, 4)]  # adjacent matches merge
+    assert textfold.spans("退款退款", ("退款",)) == [(0, 4)]  # adjacent matches merge
 
 
 # -- recall: every message holding the words, nothing else ------------------------------

@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from agentdesk.find.query import Query
+from agentdesk import textfold
 from agentdesk.store import agents, history, lookup, textindex
 from agentdesk.store.history import Page, Scope
 
@@ -34,7 +35,7 @@ class Found:
 
 def terms(query: Query) -> tuple[str, ...]:
     """The folded words, as the matches are highlighted."""
-    return textindex.fold_terms(query.words)
+    return textfold.fold_terms(query.words)
 
 
 def scope(conn: sqlite3.Connection, query: Query) -> Scope | None:
@@ -85,3 +86,15 @@ def order_message(conn: sqlite3.Connection, order: lookup.OrderHit) -> int | Non
             if page.hits:
                 return page.hits[0].message_id
     return None
+
+
+#: Matches of a search inside one conversation that n / N step through.
+THREAD_MATCHES = 1000
+
+
+def thread_matches(conn: sqlite3.Connection, conversation_id: str, words) -> list[int]:
+    """Ids of this conversation's messages holding every word, newest first."""
+    if not textfold.fold_terms(words):
+        return []
+    page = history.search(conn, words, Scope(conversations=(conversation_id,)), limit=THREAD_MATCHES, budget=None)
+    return [h.message_id for h in page.hits]

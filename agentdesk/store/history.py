@@ -23,6 +23,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from agentdesk import textfold
 from agentdesk.store import textindex
 
 INDEX = "search"
@@ -116,7 +117,7 @@ def _index(conn: sqlite3.Connection, rows: Sequence[tuple[int, str, float]]) -> 
     bodies = {mid: body for mid, body, _ in rows}
     pairs = _allocate(conn, rows)
     conn.executemany("INSERT INTO search_docs (docid, message_id) VALUES (?, ?)", pairs)
-    textindex.add(conn, INDEX, [(docid, textindex.fold(bodies[mid])) for docid, mid in pairs])
+    textindex.add(conn, INDEX, [(docid, textfold.fold(bodies[mid])) for docid, mid in pairs])
 
 
 def index_new(conn: sqlite3.Connection, limit: int = 5000) -> int:
@@ -220,7 +221,7 @@ def search(
 ) -> Page:
     """Messages containing every (folded) term within ``scope``, newest first, from
     ``after`` (a previous page's ``next``). No terms: every message of the scope."""
-    terms = textindex.fold_terms(terms)
+    terms = textfold.fold_terms(terms)
     if scope.conversations is not None and _scope_size(conn, scope.conversations) <= SCAN_SCOPE:
         return _scan_scope(conn, terms, scope, after, limit)
     return _search_index(conn, terms, scope, after, limit, budget)
@@ -237,7 +238,7 @@ def _scan_scope(conn, terms, scope: Scope, after: tuple | None, limit: int) -> P
     customer's few hundred messages cost less than any index walk would."""
     where, args = _scope_sql(scope)
     rows = conn.execute(f"SELECT {_HIT_COLUMNS} FROM messages m {_HIT_JOINS} WHERE 1{where}", args).fetchall()
-    found = sorted(((r[8], r[0]), r) for r in rows if textindex.contains_all(textindex.fold(r[7]), terms))
+    found = sorted(((r[8], r[0]), r) for r in rows if textfold.contains_all(textfold.fold(r[7]), terms))
     found.reverse()
     if after is not None:
         found = [f for f in found if f[0] < after]
@@ -272,7 +273,7 @@ def _search_index(conn, terms, scope: Scope, after: tuple | None, limit: int, bu
             key = (r[0], r[1])
             if after is not None and key >= after:
                 continue
-            if textindex.contains_all(textindex.fold(r[8]), terms):
+            if textfold.contains_all(textfold.fold(r[8]), terms):
                 hits.append(_hit(r[1:], key))
         below = docids[-1]
         if len(docids) < _BATCH:
@@ -303,6 +304,6 @@ def _unindexed(conn, terms, where: str, args: list, after: tuple | None, frontie
         key = (_base(r[8]) + (1 << _SLOT_BITS) - 1, r[0])
         if (after is not None and key >= after) or key <= frontier:
             continue
-        if textindex.contains_all(textindex.fold(r[7]), terms):
+        if textfold.contains_all(textfold.fold(r[7]), terms):
             out.append(_hit(r, key))
     return out

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from agentdesk.quickreply import pinyin
+from agentdesk import textfold
 from agentdesk.store import quickreplies, textindex
 
 INDEX = "find"
@@ -70,15 +71,15 @@ class OrderHit:
 def customer_text(name: str, location: str, tags: Iterable[str], syllables: Callable[[str], list[str]]) -> str:
     """What a customer is found by: name, its full pinyin and initials (a character
     without pinyin stands for itself), location, tags – folded, one field each."""
-    folded = textindex.fold(name)
+    folded = textfold.fold(name)
     syl = syllables(folded)
     full = "".join(s or ch for ch, s in zip(folded, syl) if not ch.isspace())
     initials = "".join(s[0] if s else ch for ch, s in zip(folded, syl) if not ch.isspace())
-    return _FIELD.join((folded, full, initials, textindex.fold(location or ""), textindex.fold(" ".join(tags))))
+    return _FIELD.join((folded, full, initials, textfold.fold(location or ""), textfold.fold(" ".join(tags))))
 
 
 def order_text(order_id: str, tracking_no: str | None) -> str:
-    return textindex.fold(order_id) + _FIELD + textindex.fold(tracking_no or "")
+    return textfold.fold(order_id) + _FIELD + textfold.fold(tracking_no or "")
 
 
 def _signature(text: str) -> int:
@@ -97,7 +98,7 @@ def _tags(raw: str | None) -> tuple[str, ...]:
 def _syllables(conn: sqlite3.Connection, names: Iterable[str], *, compute: bool) -> Callable[[str], list[str]]:
     """Per-character pinyin for these names from the cache (and pypinyin for runs never
     seen when ``compute``: only the writer may, as it stores what it computed)."""
-    runs = pinyin.han_runs(textindex.fold(n) for n in names)
+    runs = pinyin.han_runs(textfold.fold(n) for n in names)
     keys = quickreplies.pinyin_keys(conn, runs)
     missing = runs - keys.keys()
     if missing and compute:
@@ -169,7 +170,7 @@ def unknown_runs(conn: sqlite3.Connection, limit: int) -> set[str]:
     pinyin cached yet: computed outside the writer's transaction by the indexer (pypinyin
     takes ~12 µs a character, and its first use imports it for ~0.2 s)."""
     refs = [r[0] for r in conn.execute("SELECT ref FROM find_queue WHERE kind = 'customer' LIMIT ?", [limit])]
-    runs = pinyin.han_runs(textindex.fold(r[1]) for r in _customer_rows(conn, refs))
+    runs = pinyin.han_runs(textfold.fold(r[1]) for r in _customer_rows(conn, refs))
     return runs - quickreplies.pinyin_keys(conn, runs).keys()
 
 
@@ -191,7 +192,7 @@ def _matching(conn: sqlite3.Connection, kind: str, terms: tuple[str, ...], limit
         "ORDER BY docid DESC", [json.dumps(docids)])]
     queued = [r[0] for r in conn.execute("SELECT ref FROM find_queue WHERE kind = ? LIMIT ?", [kind, QUEUE_SCAN])]
     texts = _texts(conn, kind, list(dict.fromkeys(queued + refs)), compute=False)
-    found = [ref for ref in dict.fromkeys(queued + refs) if ref in texts and textindex.contains_all(texts[ref], terms)]
+    found = [ref for ref in dict.fromkeys(queued + refs) if ref in texts and textfold.contains_all(texts[ref], terms)]
     return found[:limit]
 
 
@@ -204,7 +205,7 @@ def _latest_conversation(conn: sqlite3.Connection, customer_id: str, order_id: s
 
 def customers(conn: sqlite3.Connection, words: Sequence[str], limit: int = 50) -> list[CustomerHit]:
     """Customers matching every word, the most recently in contact first."""
-    terms = textindex.fold_terms(words)
+    terms = textfold.fold_terms(words)
     if not terms:
         return []
     refs = _matching(conn, "customer", terms, limit)
@@ -220,7 +221,7 @@ def customers(conn: sqlite3.Connection, words: Sequence[str], limit: int = 50) -
 def order_terms(words: Sequence[str]) -> tuple[str, ...]:
     """The terms an order is looked up by, or () when the query is not about an order
     (see :data:`ORDER_DIGITS`)."""
-    terms = textindex.fold_terms(words)
+    terms = textfold.fold_terms(words)
     if terms and all(_ORDER_TERM.fullmatch(t) for t in terms) and \
             any(sum(c.isdigit() for c in t) >= ORDER_DIGITS for t in terms):
         return terms

@@ -6,7 +6,8 @@ monitor mode hides those). Bindings, the footer, the help overlay and the comman
 palette are all built from this list, so they can never disagree.
 
 Scopes: ``app`` bindings use Alt/Ctrl/F-keys and work while typing; ``inbox`` bindings
-are single letters owned by the inbox list, so they never fire in the composer.
+are single letters owned by the inbox list, and ``thread`` ones owned by the thread, so
+they never fire in the composer.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("app.next", "alt+j", "next_conversation", "act.next", "app", ordered=True, key_display="Alt+J"),
     ActionSpec("app.prev", "alt+k", "prev_conversation", "act.prev", "app", ordered=True, key_display="Alt+K"),
     ActionSpec("app.longest", "alt+w", "longest_waiting", "act.longest", "app", ordered=True, key_display="Alt+W"),
+    # Ordered: what was typed before Ctrl+F lands in the draft, not in the Find box.
+    ActionSpec("app.find", "ctrl+f", "find", "act.find", "app", ordered=True, key_display="Ctrl+F"),
     ActionSpec("app.inbox", "escape", "focus_inbox", "act.inbox", "app", show=False, key_display="Esc"),
     ActionSpec("app.help", "f1", "help", "act.help", "app", priority=True, key_display="F1"),
     ActionSpec("app.help_q", "question_mark", "help", "act.help", "app", show=False, key_display="?", palette=False),
@@ -84,6 +87,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("inbox.followups", "f", "app.tab('followups')", "act.tab_followups", "inbox", key_display="f"),
     ActionSpec("inbox.status", "s", "app.cycle_status", "act.status", "inbox", key_display="s"),
     ActionSpec("inbox.group", "g", "app.cycle_group", "act.group", "inbox", key_display="g"),
+    ActionSpec("thread.next_match", "n", "next_match(1)", "act.next_match", "thread", key_display="n", palette=False),
+    ActionSpec("thread.prev_match", "N", "next_match(-1)", "act.prev_match", "thread", key_display="N", palette=False),
     ActionSpec("composer.send", "enter", "send", "act.send", "composer", write=True, key_display="Enter", palette=False),
     ActionSpec("composer.newline", "alt+enter,ctrl+j", "newline", "act.newline", "composer", key_display="Alt+Enter", palette=False),
     ActionSpec("composer.pick", "ctrl+r", "pick", "act.pick", "composer", key_display="/ Ctrl+R", palette=False),

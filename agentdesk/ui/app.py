@@ -56,11 +56,13 @@ from agentdesk.ui.widgets.followup_list import FollowupList
 from agentdesk.ui.widgets.thread_title import handoff_text, title_text
 from agentdesk.ui.widgets.thread_view import ThreadView
 from agentdesk.ui.cache_readers import PAGE, STATUS_CYCLE, THREAD_PAGE, CacheReaders
+from agentdesk.ui.find_host import FindHost
+from agentdesk.ui.widgets.thread_search import ThreadSearchBar
 from agentdesk.ui.sync_host import SyncHost
 from agentdesk.ui.workflows import WorkflowMixin
 
 
-class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
+class AgentDeskApp(FindHost, WorkflowMixin, SyncHost, CacheReaders, App[int]):
     CSS_PATH = "agentdesk.tcss"
     TITLE = "agentdesk"
     BINDINGS = actions.bindings("app")
@@ -123,6 +125,7 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
                 yield Static(id="thread-title")
                 yield Static(id="handoff-banner")
                 yield ThreadView(now=now, t=t, id="thread")
+                yield ThreadSearchBar(t=t, id="thread-search")
                 yield Static(id="suggestions")
                 yield Composer(t=t, id="composer")
             yield Sidebar(now=now, t=t, id="sidebar")
@@ -213,18 +216,20 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
         self.post_message(TabCounts(f, counts))
 
     @work(thread=True, exclusive=True, group="conversation", exit_on_error=False)
-    def load_conversation(self, row: InboxRow) -> None:
+    def load_conversation(self, row: InboxRow, marked: int | None = None, terms: tuple[str, ...] = (),
+                          query: str = "") -> None:
+        """The thread (at its newest message, or opened at ``marked`` with the matches of
+        ``query`` in it), the draft, the customer card."""
         def read(conn):
-            msgs = thread.latest(conn, row.id, THREAD_PAGE + 1)
-            card = customers.card(conn, row.customer_id)
-            return msgs, writes.get_draft(conn, row.id), card
+            window = self.read_thread_at(conn, row.id, marked, query)
+            return window, writes.get_draft(conn, row.id), customers.card(conn, row.customer_id)
 
-        msgs, draft, card = self.store.read(read)
+        (msgs, has_older, has_newer, at, matches), draft, card = self.store.read(read)
         handoff = self.store.read(thread.latest_handoff, row.id)
         if row.unread and not self.read_only:
             self.store.write(writes.mark_read, row.id)
-        has_older = len(msgs) > THREAD_PAGE
-        self.post_message(ConversationLoaded(row, msgs[-THREAD_PAGE:], has_older, draft, card, handoff))
+        self.post_message(ConversationLoaded(row, msgs, has_older, draft, card, handoff, marked=at,
+                                             has_newer=has_newer, terms=terms, matches=matches, query=query))
 
     @work(thread=True, exclusive=True, group="longest", exit_on_error=False)
     def find_longest_waiting(self) -> None:
@@ -324,6 +329,7 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
             self.first_paint_ms = (time.perf_counter() - self.started) * 1000
             self.log(f"inbox first paint after {self.first_paint_ms:.1f} ms")
             self.check_cache()
+            self.run_indexer()
         if event.open_kept and lst.highlighted and lst.highlighted.id == event.keep:
             self._open(lst.highlighted)
 
@@ -350,7 +356,8 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
     def _opened(self, event: InboxList.Opened) -> None:
         self._open(event.row)
 
-    def _open(self, row: InboxRow, focus_composer: bool = True) -> None:
+    def _open(self, row: InboxRow, focus_composer: bool = True, *, marked: int | None = None,
+              terms: tuple[str, ...] = (), query: str = "") -> None:
         composer = self.query_one(Composer)
         composer.flush_draft()
         self.current = row
@@ -360,7 +367,7 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
         self.query_one(InboxList).opened_id = row.id
         self.query_one(InboxList).refresh()
         self._render_thread_title()
-        self.load_conversation(row)
+        self.load_conversation(row, marked, terms, query)
         if not self.read_only:
             composer.disabled = False
             composer.begin(row.id)
@@ -373,12 +380,14 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
             return
         if self.current is None or event.row.id != self.current.id:
             return
-        self.query_one(ThreadView).show(event.row.id, event.row.customer_name, event.messages, event.has_older)
+        self.query_one(ThreadView).show(event.row.id, event.row.customer_name, event.messages, event.has_older,
+                                        has_newer=event.has_newer, marked=event.marked)
         self.query_one(Composer).load_draft(event.row.id, event.draft)
         self.query_one(Sidebar).show(event.card, event.row.id)
         self.card = event.card
         self._show_handoff(event.handoff)
         self._update_suggestions()
+        self.show_search(event)
         if event.row.unread:
             self._refresh_inbox()
 
@@ -407,6 +416,10 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
         if not self._main_screen_up():  # a worker's answer can land while the app shuts down
             return
         view = self.query_one(ThreadView)
+        if view.has_newer and view.conversation_id == event.conversation_id and self.current is not None:
+            self.load_conversation(self.current)  # reading old history: go to the newest, with the reply
+            self._refresh_inbox()
+            return
         view.append(event.conversation_id, event.messages)  # shown at once …
         if view.conversation_id == event.conversation_id and view.messages:
             # … and re-read after everything before it: the sync may already have
@@ -460,6 +473,20 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
         if self._inbox_dirty and self._main_screen_up():
             self._inbox_dirty = False
             self._refresh_inbox()
+
+    # -- Find's hooks (see FindHost) ------------------------------------------------------
+
+    def thread_view(self) -> ThreadView | None:
+        return self.screen_stack[0].query_one(ThreadView) if self._main_screen_up() else None
+
+    def thread_search_bar(self) -> ThreadSearchBar | None:
+        return self.screen_stack[0].query_one(ThreadSearchBar) if self._main_screen_up() else None
+
+    def open_found(self, row: InboxRow, marked: int | None, terms: tuple[str, ...], query: str) -> None:
+        """A Find result: the conversation, at the message (the thread has focus to read
+        it, the composer is ready), or a customer's conversation with the composer focused."""
+        if self._main_screen_up():
+            self._open(row, focus_composer=marked is None, marked=marked, terms=terms, query=query)
 
     def _main_screen_up(self) -> bool:
         """Sync news can arrive while the app shuts down: only act while the panes exist."""
