@@ -218,6 +218,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "picker.keys": ("↑↓ 选择 · Enter 插入 · Ctrl+Enter 插入并发送 · Tab 预览 · Ctrl+O 换订单 · Esc 关闭", "↑↓ move · Enter insert · Ctrl+Enter insert and send · Tab preview · Ctrl+O next order · Esc close"),
     "picker.order": ("订单 {id}（{n}/{total}）", "order {id} ({n}/{total})"),
     "picker.none": ("没有匹配的话术", "No reply matches"),
+    "picker.partial": ("≈ 相近", "≈ similar"),
     "notify.loading": ("话术库加载中…", "Loading the quick replies…"),
     "suggest.label": ("推荐话术", "Suggested"),
     "composer.unfilled": ("未填变量 {names}：请修改后再发送", "unfilled {names}: edit before sending"),

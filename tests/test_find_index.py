@@ -16,11 +16,10 @@ from agentdesk.find.indexer import Indexer
 from agentdesk.find.query import parse
 from agentdesk import textfold
 from agentdesk.store import Store, history, lookup, outbox, textindex, writes
-from agentdesk.store.db import connect
 from agentdesk.store.history import Scope
-from agentdesk.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from agentdesk.store.schema import SCHEMA_VERSION
 
-T0 = 1_790_000_000.0
+from find_helpers import T0, old_cache
 
 
 def add_conversation(conn, cid: str, customer: str = "u1", **kw) -> None:
@@ -106,7 +105,7 @@ def test_one_and_two_character_queries_use_their_own_index(tmp_path):
             writes.add_message(conn, "c1", "customer", "顺丰发吗", T0 + 1)
             writes.add_message(conn, "c1", "customer", "开发票", T0 + 2)
         store.write(write)
-        assert textindex.match_expression(("发票",))[0] == "grams"
+        assert textindex.match_expression(("发票",))[0] == "chars"
         assert textindex.match_expression(("多久到",))[0] == "tri"
         assert [h.body for h in every_hit(store, ["发"])] == ["开发票", "顺丰发吗"]
         assert [h.body for h in every_hit(store, ["发票"])] == ["开发票"]
@@ -187,24 +186,6 @@ def test_query_language():
 # -- the migration: an existing cache is indexed in the background ------------------------
 
 
-def old_cache(path: Path, messages: int) -> None:
-    """A cache as the release before Find left it, with ``messages`` messages."""
-    assert "search_docs" in MIGRATIONS[-1], "Find's migration is the newest one"
-    conn = connect(path)
-    for number, script in enumerate(MIGRATIONS[:-1], start=1):
-        conn.executescript(f"BEGIN;\n{script}\nPRAGMA application_id = {APPLICATION_ID};\n"
-                           f"PRAGMA user_version = {number};\nCOMMIT;")
-    conn.execute("BEGIN")
-    conn.execute("INSERT INTO customers (id, name, location) VALUES ('u1', '小鹿乱撞2018', '浙江 杭州')")
-    conn.execute("INSERT INTO orders (id, customer_id, status, tracking_no) VALUES ('3901048273615590214', 'u1', "
-                 "'已发货', 'YT7712345678')")
-    conn.execute("INSERT INTO conversations (id, customer_id) VALUES ('c1', 'u1')")
-    conn.executemany("INSERT INTO messages (conversation_id, sender, body, at) VALUES ('c1', 'customer', ?, ?)",
-                     [(f"第{n}条 {'退款' if n % 10 == 0 else '你好'}", T0 + n) for n in range(messages)])
-    conn.execute("COMMIT")
-    conn.close()
-
-
 def test_migration_backfills_in_short_transactions_and_search_is_complete_meanwhile(tmp_path):
     path = tmp_path / "old.sqlite"
     old_cache(path, 3000)
@@ -226,8 +207,9 @@ def test_migration_backfills_in_short_transactions_and_search_is_complete_meanwh
         assert store.read(lambda c: c.execute("SELECT count(*) FROM search_docs").fetchone()[0]) == 3000
         assert {h.message_id for h in every_hit(store, ["退款"])} == expected
         assert [h.id for h in store.read(lookup.customers, ["xllz"])] == ["u1"]
-        # every transaction stayed short; the measured work time, not the lock wait
-        assert max(indexer.holds) < 0.05, indexer.holds
+        # every transaction stayed short: the work each did on the writer thread's CPU (its
+        # wall time also counts whatever else a loaded machine runs meanwhile)
+        assert max(indexer.cpu) < 0.05, indexer.cpu
         assert len(indexer.holds) > 3
     finally:
         store.close()
@@ -330,3 +312,21 @@ def test_raw_connections_can_still_write_messages(tmp_path):
     conn.execute("DELETE FROM messages")
     conn.commit()
     conn.close()
+
+
+def test_synced_customers_are_found_before_the_indexer_has_run(tmp_path):
+    """The sync's transaction only queues customers and orders (pinyin is the indexer's
+    work); a lookup checks the queue, so a customer synced a moment ago is found."""
+    from agentdesk.sync import apply
+
+    store = Store(tmp_path / "c.sqlite")
+    try:
+        store.write(apply.customer, {"id": "u9", "name": "新来的小鹿", "vip_level": 0, "tags": [], "location": "",
+                                     "first_seen": T0, "updated_at": T0, "opt_out": False})
+        assert store.read(lookup.progress) == 1
+        assert [h.id for h in store.read(lookup.customers, ["小鹿"])] == ["u9"]
+        Indexer(store).run()
+        assert store.read(lookup.progress) == 0
+        assert [h.id for h in store.read(lookup.customers, ["xinlaide"])] == ["u9"]
+    finally:
+        store.close()

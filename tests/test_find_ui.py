@@ -219,3 +219,40 @@ async def test_a_match_pages_back_opens_the_thread_there_and_scrolling_down_reac
             await pilot.pause()
         newest = demo_store.read(thread.latest, cid, 1)[0]
         assert not view.has_newer and view.messages[-1].id == newest.id
+
+
+async def test_an_existing_cache_is_indexed_in_the_background_while_the_ui_answers(tmp_path):
+    """A cache from the release before Find: the app opens at once, indexes after its
+    first paint in short transactions, and Find is complete meanwhile ("indexing N%")."""
+    from agentdesk.store import Store, history
+
+    from find_helpers import old_cache
+
+    path = tmp_path / "old.sqlite"
+    old_cache(path, 20_000)
+    store = Store(path)
+    try:
+        assert store.read(history.progress) == 0.0
+        app = make_app(store)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.first_paint_ms is not None)
+            results = await find(pilot, app, "退款")  # asked while the indexer works
+            found = app.screen.found
+            assert found.messages.hits and all("退款" in h.body for h in found.messages.hits)
+            assert [h.at for h in found.messages.hits] == sorted((h.at for h in found.messages.hits), reverse=True)
+            assert found.messages.hits[0].body == "第19990条 退款"  # the newest, indexed or not
+            if found.indexed < 1.0:
+                assert "正在建立索引" in screen_text(app)
+            await pilot.press("escape")
+            await until(pilot, lambda: store.read(history.progress) == 1.0, timeout=60)
+            await until(pilot, lambda: not any(w.is_running for w in app.workers), timeout=60)
+            indexer = app.indexer
+            assert len(indexer.cpu) > 3 and max(indexer.cpu) < 0.05, indexer.cpu
+            await pilot.press("ctrl+f")  # and afterwards the index alone answers the same
+            await until(pilot, lambda: isinstance(app.screen, FindScreen))
+            app.screen.query_one("#find-input").value = "退款"
+            await until(pilot, lambda: app.screen.found is not None and app.screen.found.indexed == 1.0)
+            assert [h.message_id for h in app.screen.found.messages.hits] == [h.message_id for h in found.messages.hits]
+            assert results is not None
+    finally:
+        store.close()

@@ -179,3 +179,18 @@ async def test_a_bad_reply_file_is_reported_and_the_rest_load(demo_store, tmp_pa
         assert any("broken.toml:3" in n and "TOML" in n for n in notes), notes
         assert app.replies.by_id("my-hello") is not None
         assert app.replies.by_id("aftersale-refund-7day") is not None
+
+
+async def test_the_customers_own_words_find_replies_marked_as_similar(demo_store):
+    """退款多久到账: no reply holds it as typed; 退款到账 is found by the words they share,
+    first, and the picker says it is similar, not a match."""
+    app = make_app(demo_store)
+    row = refund_row(demo_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_row(pilot, app, row)
+        await pilot.press("ctrl+r", *"退款多久到账")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, ReplyPicker)
+        assert picker.hits[0].reply.id == "aftersale-refund-arrival" and picker.hits[0].partial
+        assert "≈ 相近" in screen_text(app) and "退款到账" in screen_text(app)

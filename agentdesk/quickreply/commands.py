@@ -86,6 +86,7 @@ def run_search(args: argparse.Namespace) -> int:
                     "layer": h.reply.layer,
                     "field": h.field,
                     "typo": h.typo,
+                    "partial": h.partial,
                 }
                 for h in hits
             ],
@@ -102,7 +103,8 @@ def run_search(args: argparse.Namespace) -> int:
     for col in ("id", "shortcode", "title", "score"):
         table.add_column(col, justify="right" if col == "score" else "left")
     for h in hits:
-        table.add_row(Text(h.reply.id), Text(h.reply.shortcode), Text(one_line(h.reply.title)), f"{h.score:.0f}")
+        mark = " ≈" if h.partial else ""  # found by shared words, not as typed
+        table.add_row(Text(h.reply.id), Text(h.reply.shortcode), Text(one_line(h.reply.title) + mark), f"{h.score:.0f}")
     console = Console()
     if hits:
         console.print(table)

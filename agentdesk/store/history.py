@@ -8,9 +8,9 @@ made before the index existed are indexed by :func:`backfill` in short transacti
 (newest first); until that is done, and for anything still queued, a search also scans
 those messages directly, so it is complete at every moment.
 
-Order: docid = (milliseconds of ``at`` << 10) + a free slot, so the index returns the
-newest first by walking rowids down, and a page ends where the next one starts (a
-keyset on the docid). Every candidate is checked against its body (see
+Order: docid = (the second of ``at`` << 10) + a free slot, so the index returns the
+newest first by walking rowids down (to the second; within one, in the order written),
+and a page ends where the next one starts (a keyset on the docid). Every candidate is checked against its body (see
 :mod:`agentdesk.store.textindex`), so results are exactly the messages that contain
 every term after folding.
 """
@@ -28,10 +28,10 @@ from agentdesk.store import textindex
 
 INDEX = "search"
 _SLOT_BITS = 10
-_MAX_MS = 1 << 52
-#: One second of docids: how far a 'to:' bound looks above its millisecond for slots that
-#: spilled over (over 1024 messages stamped with the same millisecond).
-_SPILL = 1000 << _SLOT_BITS
+_MAX_SECONDS = 1 << 52
+#: How far a 'to:' bound looks above its second for slots that spilled over (over 1024
+#: messages stamped with the same second).
+_SPILL = 60 << _SLOT_BITS
 #: Candidates read from the index per round trip while filling a page.
 _BATCH = 400
 #: A page stops after this many candidates when its filters reject most of them (the
@@ -87,26 +87,38 @@ class Page:
 
 
 def _base(at: float) -> int:
-    ms = int(at * 1000) if math.isfinite(at) else (_MAX_MS - 1 if at > 0 else 0)
-    return min(max(ms, 0), _MAX_MS - 1) << _SLOT_BITS
+    seconds = int(at) if math.isfinite(at) else (_MAX_SECONDS - 1 if at > 0 else 0)
+    return min(max(seconds, 0), _MAX_SECONDS - 1) << _SLOT_BITS
 
 
 def _allocate(conn: sqlite3.Connection, rows: Sequence[tuple[int, str, float]]) -> list[tuple[int, int]]:
-    """(docid, message id) for each (id, body, at): the next free slot of its millisecond,
-    in id order so messages of one millisecond keep the order they were written in."""
-    taken: dict[int, int] = {}  # base -> the highest docid used from it
+    """(docid, message id) for each (id, body, at): the next free slot of its second, in
+    id order so messages of one second keep the order they were written in. One
+    statement reads every second's highest docid (an index seek each)."""
+    ordered = sorted(rows, key=lambda r: r[0])
+    bases = sorted({_base(at) for _, _, at in ordered})
+    width = 1 << _SLOT_BITS
+    # What a sync writes is mostly newer than anything indexed: those seconds are empty.
+    newest = conn.execute("SELECT max(docid) FROM search_docs").fetchone()[0]
+    taken = {base: base - 1 for base in bases if newest is None or base > newest}
+    older = [base for base in bases if base not in taken]
+    if older:
+        taken.update(
+            (base, base - 1 if top is None else top)
+            for base, top in conn.execute(
+                "SELECT b.value, (SELECT max(docid) FROM search_docs WHERE docid >= b.value AND docid < b.value + ?) "
+                "FROM json_each(?) b", [width, json.dumps(older)]))
     out: list[tuple[int, int]] = []
-    for mid, _, at in sorted(rows, key=lambda r: r[0]):
+    assigned: set[int] = set()
+    for mid, _, at in ordered:
         base = _base(at)
-        top = taken.get(base)
-        if top is None:
-            r = conn.execute("SELECT max(docid) FROM search_docs WHERE docid >= ? AND docid < ?",
-                             [base, base + (1 << _SLOT_BITS)]).fetchone()
-            top = base - 1 if r[0] is None else r[0]
-        docid = top + 1
-        while conn.execute("SELECT 1 FROM search_docs WHERE docid = ?", [docid]).fetchone():
-            docid += 1  # the millisecond is full: spill into the next free docid
+        docid = taken[base] + 1
+        # over 1024 in one second: spill to the next docid free in the cache and here
+        while docid in assigned or (docid >= base + width and conn.execute(
+                "SELECT 1 FROM search_docs WHERE docid = ?", [docid]).fetchone()):
+            docid += 1
         taken[base] = docid
+        assigned.add(docid)
         out.append((docid, mid))
     return out
 

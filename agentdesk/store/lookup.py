@@ -5,9 +5,11 @@ an order number or any part of it, a tracking number.
 One index (``find``, see :mod:`agentdesk.store.textindex`) over one text per customer
 and per order, with the customers' docids below :data:`ORDER_DOCIDS` and the orders'
 above it, so either kind is a rowid range of the same tables. Triggers queue every new
-or changed customer and order (``find_queue``); the writer's transaction indexes what
-it queued (:func:`index_new`), and a changed text gets a new docid – contentless tables
-never forget a row, so its old docid is unhooked (``ref`` NULL) and leads nowhere.
+or changed customer and order (``find_queue``) in the writer's transaction; the
+background indexer indexes the queue (:func:`index_new`: pinyin costs a sync page too
+much to compute inline), and a lookup checks what is still queued directly, so it is
+complete meanwhile. A changed text gets a new docid – contentless tables never forget
+a row, so its old docid is unhooked (``ref`` NULL) and leads nowhere.
 
 Pinyin comes from the ``pinyin_keys`` cache the quick-reply library keeps (one lookup
 per run of Han characters), computed with pypinyin only for runs never seen.

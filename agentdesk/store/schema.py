@@ -193,14 +193,16 @@ MIGRATIONS: list[str] = [
     # Self-contained (it reads only tables of migrations 1-5). See store/textindex.py for
     # the two tables of an index, store/history.py and store/lookup.py for their use.
     """
-    -- A message's place in the history index. docid = (milliseconds << 10) + a slot, so
-    -- docid order is time order and "newest first" is a descending rowid scan. A removed
+    -- A message's place in the history index. docid = (seconds << 10) + a slot, so docid
+    -- order is time order and "newest first" is a descending rowid scan (seconds, not
+    -- milliseconds: the gaps between postings, which FTS5 stores, stay small). A removed
     -- message (a withdrawn reply) keeps its row with message_id NULL: its postings stay in
     -- the contentless tables and now lead nowhere; docids are never reused.
     CREATE TABLE search_docs (docid INTEGER PRIMARY KEY, message_id INTEGER UNIQUE);
-    CREATE VIRTUAL TABLE search_tri USING fts5(text, content='', detail=none,
+    CREATE VIRTUAL TABLE search_tri USING fts5(text, content='', columnsize=0, detail=none,
         tokenize='trigram case_sensitive 0');
-    CREATE VIRTUAL TABLE search_grams USING fts5(grams, content='', detail=none);
+    CREATE VIRTUAL TABLE search_chars USING fts5(chars, content='', columnsize=0, detail=none,
+        tokenize="unicode61 remove_diacritics 0 categories 'L* N* M* P* S* C* Z*' separators ' '");
     -- Messages written since, not indexed yet: the writer's transaction indexes what it
     -- wrote before it commits; anything else (a bulk import) waits here for the indexer
     -- and is searched by a scan meanwhile.
@@ -229,9 +231,10 @@ MIGRATIONS: list[str] = [
     -- store/lookup.py). A changed text gets a new docid and its old row ref NULL.
     CREATE TABLE find_keys (docid INTEGER PRIMARY KEY, kind TEXT NOT NULL, ref TEXT, sig INTEGER);
     CREATE UNIQUE INDEX ux_find_keys ON find_keys (kind, ref) WHERE ref IS NOT NULL;
-    CREATE VIRTUAL TABLE find_tri USING fts5(text, content='', detail=none,
+    CREATE VIRTUAL TABLE find_tri USING fts5(text, content='', columnsize=0, detail=none,
         tokenize='trigram case_sensitive 0');
-    CREATE VIRTUAL TABLE find_grams USING fts5(grams, content='', detail=none);
+    CREATE VIRTUAL TABLE find_chars USING fts5(chars, content='', columnsize=0, detail=none,
+        tokenize="unicode61 remove_diacritics 0 categories 'L* N* M* P* S* C* Z*' separators ' '");
     CREATE TABLE find_queue (kind TEXT NOT NULL, ref TEXT NOT NULL, PRIMARY KEY (kind, ref)) WITHOUT ROWID;
     CREATE TRIGGER find_customer_added AFTER INSERT ON customers BEGIN
         INSERT OR IGNORE INTO find_queue (kind, ref) VALUES ('customer', new.id);

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from agentdesk.store import history, lookup, writes
+from agentdesk.store import history, writes
 from agentdesk.sync import wire
 
 
@@ -42,7 +42,6 @@ def customer(conn: sqlite3.Connection, c: dict) -> bool:
         [c["id"], c["name"], c["vip_level"], _json(c["tags"]), c["location"], c["first_seen"], c["updated_at"],
          int(c["opt_out"])],
     )
-    lookup.index_new(conn)  # findable by name, pinyin, location, tags from this commit on
     return cur.rowcount > 0
 
 
@@ -61,7 +60,6 @@ def order(conn: sqlite3.Connection, o: dict) -> bool:
          o["address"], o["created_at"], o["paid_at"], o["shipped_at"], o["delivered_at"], o["updated_at"],
          _json(o["remarks"]), _json(o["refund"]) if o["refund"] else None],
     )
-    lookup.index_new(conn)  # findable by number and tracking number from this commit on
     return cur.rowcount > 0
 
 

@@ -451,6 +451,8 @@ class AgentDeskApp(FindHost, WorkflowMixin, SyncHost, CacheReaders, App[int]):
             self._triage_dirty = True  # coalesced like the inbox: one pass per 0.3 s
         if changes.followups:
             self.load_followups()
+        if changes.customers:
+            self.run_indexer()  # new or changed customers and orders: into Find's index
         current = self.current
         if current is not None:
             if current.id in changes.threads:

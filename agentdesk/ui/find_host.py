@@ -182,12 +182,15 @@ class FindHost:
 
     @work(thread=True, exclusive=True, group="indexer", exit_on_error=False)
     def run_indexer(self) -> None:
-        """Index what the cache holds unindexed (after an upgrade, a bulk import), in
-        short transactions; stops with the app."""
+        """Index what the cache holds unindexed – after an upgrade, a bulk import, and the
+        customers and orders each sync brings (the sync's own transaction indexes only
+        messages) – in short transactions; stops with the app."""
         from textual.worker import get_current_worker
 
         store = self.store  # type: ignore[attr-defined]
         if not pending(store):
             return
         worker = get_current_worker()
-        Indexer(store).run(cancelled=lambda: worker.is_cancelled)
+        #: The last indexer run (its transactions' hold times, for the curious and the tests).
+        self.indexer = Indexer(store)
+        self.indexer.run(cancelled=lambda: worker.is_cancelled)

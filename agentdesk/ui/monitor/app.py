@@ -383,6 +383,8 @@ class MonitorApp(FindHost, SyncHost, CacheReaders, App[int]):
             self._dirty["list"] = True
         if self.current is not None and (self.current.id in changes.threads or changes.customers):
             self._dirty["conversation"] = True
+        if changes.customers:
+            self.run_indexer()  # new or changed customers and orders: into Find's index
 
     @on(SyncStatusChanged)
     def _sync_status(self, event: SyncStatusChanged) -> None:
