@@ -330,3 +330,28 @@ def test_synced_customers_are_found_before_the_indexer_has_run(tmp_path):
         assert [h.id for h in store.read(lookup.customers, ["xinlaide"])] == ["u9"]
     finally:
         store.close()
+
+
+def test_a_pasted_paragraph_is_bounded_work_and_still_exact(tmp_path):
+    store = Store(tmp_path / "c.sqlite")
+    try:
+        words = [f"词{n}号" for n in range(400)]
+        store.write(lambda c: (add_conversation(c, "c1"),
+                               writes.add_message(c, "c1", "customer", " ".join(words), T0),
+                               writes.add_message(c, "c1", "customer", " ".join(words[:-1]), T0 + 1)))
+        expression = textindex.match_expression(textfold.fold_terms(words))[1]
+        assert expression.count("AND") < 60
+        assert [h.body for h in every_hit(store, words)] == [" ".join(words)]
+    finally:
+        store.close()
+
+
+def test_an_edited_message_is_found_by_its_new_words_only(tmp_path):
+    store = Store(tmp_path / "c.sqlite")
+    try:
+        store.write(lambda c: (add_conversation(c, "c1"), writes.add_message(c, "c1", "customer", "旧的地址", T0)))
+        store.write(lambda c: (c.execute("UPDATE messages SET body = '新的地址'"), history.index_new(c)))
+        assert [h.body for h in every_hit(store, ["地址"])] == ["新的地址"]
+        assert every_hit(store, ["旧"]) == []
+    finally:
+        store.close()

@@ -64,20 +64,16 @@ def run_search(args: argparse.Namespace) -> int:
         print(f"agentdesk: the history is {indexed:.0%} indexed; the rest was scanned (slower, still complete)",
               file=sys.stderr)
     if args.json:
+        from agentdesk.timefmt import rfc3339
+
         json.dump({"query": text, "results": [
             {"conversation_id": h.conversation_id, "message_id": h.message_id, "customer": h.customer,
-             "sender": h.sender, "body": h.body, "created_at": _rfc3339(h.at)} for h in hits]},
+             "sender": h.sender, "body": h.body, "created_at": rfc3339(h.at)} for h in hits]},
             sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return 0
     _print_table(hits)
     return 0
-
-
-def _rfc3339(at: float) -> str:
-    from datetime import datetime, timezone
-
-    return datetime.fromtimestamp(at, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _print_table(hits: list) -> None:

@@ -1,12 +1,13 @@
 """The message history's full-text index, and searching it newest first.
 
-Kept up to date inside the writer's own transaction: a trigger queues every message
-inserted (``search_queue``), and whoever wrote it – the sync's apply step, a sent reply
-or note – calls :func:`index_new` before committing. A message removed (an outbox reply
-withdrawn after a refusal) or edited loses its docid by trigger. The messages of a cache
-made before the index existed are indexed by :func:`backfill` in short transactions
-(newest first); until that is done, and for anything still queued, a search also scans
-those messages directly, so it is complete at every moment.
+Kept up to date inside the writer's own transaction: whoever writes messages – the sync's
+apply step, a sent reply or note – calls :func:`index_new` before committing, which
+indexes every message above ``search.indexed_to`` (what this transaction wrote, and what
+any writer that did not call it left). A message removed (an outbox reply withdrawn after
+a refusal) or edited loses its docid by trigger (an edited one is queued). The messages of
+a cache made before the index existed are indexed by :func:`backfill` in short
+transactions (newest first); until that is done, and for anything not indexed yet, a
+search also scans those messages directly, so it is complete at every moment.
 
 Order: docid = (the second of ``at`` << 10) + a free slot, so the index returns the
 newest first by walking rowids down (to the second; within one, in the order written),
@@ -40,6 +41,7 @@ BUDGET = 20_000
 #: Messages of a scope (a conversation, a customer's conversations) up to which the scope
 #: is read directly instead of through the index.
 SCAN_SCOPE = 50_000
+TOP = "search.indexed_to"
 BELOW = "search.backfill_below"
 TOTAL = "search.backfill_total"
 
@@ -133,21 +135,24 @@ def _index(conn: sqlite3.Connection, rows: Sequence[tuple[int, str, float]]) -> 
 
 
 def index_new(conn: sqlite3.Connection, limit: int = 5000) -> int:
-    """Index what this transaction (or any writer before it) inserted: up to ``limit``
-    queued messages, so a writer's transaction stays bounded; the indexer takes the
-    rest. Returns how many were indexed."""
+    """Index what this transaction (or any writer before it) added: up to ``limit``
+    messages above ``search.indexed_to``, and the edited ones queued, so a writer's
+    transaction stays bounded; the indexer takes the rest. Returns how many were indexed."""
+    top = _meta_int(conn, TOP)
     rows = conn.execute(
-        "SELECT m.id, m.body, m.at FROM search_queue q JOIN messages m ON m.id = q.message_id "
-        "WHERE NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.message_id = m.id) "
-        "ORDER BY q.message_id DESC LIMIT ?", [limit]).fetchall()
-    if not rows and not conn.execute("SELECT 1 FROM search_queue LIMIT 1").fetchone():
-        return 0
-    _index(conn, rows)
-    if len(rows) < limit:
-        conn.execute("DELETE FROM search_queue")
-    else:
-        conn.executemany("DELETE FROM search_queue WHERE message_id = ?", [(r[0],) for r in rows])
-    return len(rows)
+        "SELECT id, body, at, EXISTS (SELECT 1 FROM search_docs d WHERE d.message_id = m.id) FROM messages m "
+        "WHERE id > ? ORDER BY id LIMIT ?", [top, limit]).fetchall()
+    queued = conn.execute(
+        "SELECT m.id, m.body, m.at, 0 FROM search_queue q JOIN messages m ON m.id = q.message_id LIMIT ?",
+        [limit]).fetchall() if conn.execute("SELECT 1 FROM search_queue LIMIT 1").fetchone() else []
+    fresh = {mid: (mid, body, at) for mid, body, at, known in rows if not known}
+    fresh.update((mid, (mid, body, at)) for mid, body, at, _ in queued)  # written and edited: once
+    _index(conn, list(fresh.values()))
+    if rows:
+        conn.execute("UPDATE meta SET value = ? WHERE key = ?", [str(rows[-1][0]), TOP])
+    if queued:
+        conn.executemany("DELETE FROM search_queue WHERE message_id = ?", [(r[0],) for r in queued])
+    return len(fresh)
 
 
 def _meta_int(conn: sqlite3.Connection, key: str) -> int:
@@ -172,11 +177,16 @@ def backfill(conn: sqlite3.Connection, limit: int) -> int:
     return done + max(len(rows), 1)
 
 
+def _pending(conn: sqlite3.Connection) -> bool:
+    """Anything above ``search.indexed_to``, or queued?"""
+    return bool(conn.execute("SELECT 1 FROM messages WHERE id > ? LIMIT 1", [_meta_int(conn, TOP)]).fetchone()
+                or conn.execute("SELECT 1 FROM search_queue LIMIT 1").fetchone())
+
+
 def progress(conn: sqlite3.Connection) -> float:
     """Share of the cached messages the index covers (1.0: searches use the index alone)."""
     below, total = _meta_int(conn, BELOW), _meta_int(conn, TOTAL)
-    queued = conn.execute("SELECT count(*) FROM (SELECT 1 FROM search_queue LIMIT 100000)").fetchone()[0]
-    if below <= 1 and not queued:
+    if below <= 1 and not _pending(conn):
         return 1.0
     share = 1.0 - (below - 1) / max(1, total - 1) if total > 1 else 1.0
     return max(0.0, min(share, 0.999))
@@ -305,12 +315,13 @@ def _unindexed(conn, terms, where: str, args: list, after: tuple | None, frontie
     """Matches among messages the index does not cover yet (the backfill's remaining
     range, the queue), with the key the index will give them, above ``frontier``."""
     below = _meta_int(conn, BELOW)
-    if below <= 1 and not conn.execute("SELECT 1 FROM search_queue LIMIT 1").fetchone():
+    if below <= 1 and not _pending(conn):
         return []
     rows = conn.execute(
         f"SELECT {_HIT_COLUMNS} FROM messages m {_HIT_JOINS} "
         "WHERE (m.id < ? AND NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.message_id = m.id) "
-        f"OR m.id IN (SELECT message_id FROM search_queue)){where}", [below, *args]).fetchall()
+        f"OR m.id > ? OR m.id IN (SELECT message_id FROM search_queue)){where}",
+        [below, _meta_int(conn, TOP), *args]).fetchall()
     out: list[Hit] = []
     for r in rows:
         key = (_base(r[8]) + (1 << _SLOT_BITS) - 1, r[0])

@@ -203,24 +203,26 @@ MIGRATIONS: list[str] = [
         tokenize='trigram case_sensitive 0');
     CREATE VIRTUAL TABLE search_chars USING fts5(chars, content='', columnsize=0, detail=none,
         tokenize="unicode61 remove_diacritics 0 categories 'L* N* M* P* S* C* Z*' separators ' '");
-    -- Messages written since, not indexed yet: the writer's transaction indexes what it
-    -- wrote before it commits; anything else (a bulk import) waits here for the indexer
-    -- and is searched by a scan meanwhile.
+    -- What is not indexed yet: messages above 'search.indexed_to' (every writer indexes
+    -- what it wrote in its own transaction; anything else – a bulk import – waits for the
+    -- background indexer), below 'search.backfill_below' (cached before the index existed:
+    -- indexed newest first in short transactions; 'search.backfill_total' is where that
+    -- started) and edited ones, queued here. A search scans them meanwhile.
     CREATE TABLE search_queue (message_id INTEGER PRIMARY KEY);
-    CREATE TRIGGER search_message_added AFTER INSERT ON messages BEGIN
-        INSERT OR IGNORE INTO search_queue (message_id) VALUES (new.id);
-    END;
     CREATE TRIGGER search_message_removed AFTER DELETE ON messages BEGIN
         UPDATE search_docs SET message_id = NULL WHERE message_id = old.id;
         DELETE FROM search_queue WHERE message_id = old.id;
+        -- SQLite hands the highest rowid out again once it is gone: look from below it
+        UPDATE meta SET value = (SELECT coalesce(max(id), 0) FROM messages)
+            WHERE key = 'search.indexed_to' AND CAST(value AS INTEGER) > (SELECT coalesce(max(id), 0) FROM messages);
     END;
     CREATE TRIGGER search_message_edited AFTER UPDATE OF body ON messages
     WHEN new.body IS NOT old.body BEGIN
         UPDATE search_docs SET message_id = NULL WHERE message_id = old.id;
         INSERT OR IGNORE INTO search_queue (message_id) VALUES (new.id);
     END;
-    -- The messages already cached (ids below this) are indexed in the background, newest
-    -- first, in short transactions; 'search.backfill_total' is where that started.
+    INSERT OR REPLACE INTO meta (key, value)
+        SELECT 'search.indexed_to', coalesce(max(id), 0) FROM messages;
     INSERT OR REPLACE INTO meta (key, value)
         SELECT 'search.backfill_below', coalesce(max(id), 0) + 1 FROM messages;
     INSERT OR REPLACE INTO meta (key, value)

@@ -29,6 +29,8 @@ from collections.abc import Sequence
 #: A term looked up by its trigrams uses at most this many of them (spread over it);
 #: the check against the text does the rest, so a pasted paragraph costs the same.
 MAX_TRIGRAMS = 12
+#: Terms of a query the expression uses (the longest ones).
+MAX_TERMS = 4
 
 # -- tokens ---------------------------------------------------------------------------
 
@@ -57,11 +59,13 @@ def match_expression(terms: Sequence[str]) -> tuple[str, str] | None:
     three characters or more (the others are checked against the text), else the
     characters table. None for no terms; an empty expression when nothing can match (a NUL, which
     ends an FTS5 string, is in every token)."""
-    long_terms = [t for t in terms if len(t) >= 3]
+    # The longest terms narrow best; a pasted paragraph's hundred words need not all be
+    # in the expression (every candidate is checked against all of them anyway).
+    long_terms = sorted((t for t in terms if len(t) >= 3), key=len, reverse=True)[:MAX_TERMS]
     if long_terms:
         table, tokens = "tri", dict.fromkeys(g for t in long_terms for g in _trigrams(t))
     else:
-        table, tokens = "chars", dict.fromkeys(ch for t in terms for ch in t if ch != " ")
+        table, tokens = "chars", dict.fromkeys(ch for t in terms[:MAX_TERMS * 2] for ch in t if ch != " ")
     if not tokens:
         return None
     return table, " AND ".join(_quoted(tok) for tok in tokens if "\x00" not in tok)
