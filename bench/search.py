@@ -147,7 +147,7 @@ def build(path: Path, messages: int, customers: int) -> None:
     store.write(lambda c: c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('bench.ready', '1')"))
     store.close()
     conn = sqlite3.connect(path)
-    for table in ("search_tri", "search_chars", "find_tri", "find_chars"):
+    for table in ("search_tri", "search_chars", "find_tri", "find_pairs"):
         conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
     conn.commit()
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

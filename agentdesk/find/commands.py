@@ -17,15 +17,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run_search)
 
 
-def _fail(message: str) -> int:
-    print(f"agentdesk: {message}", file=sys.stderr)
-    return 2
-
-
 def run_search(args: argparse.Namespace) -> int:
     import json
     import time
 
+    from agentdesk.cli import fail as _fail
     from agentdesk.config import ConfigError, load_settings
     from agentdesk.find import finder
     from agentdesk.find.query import parse

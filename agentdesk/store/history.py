@@ -33,8 +33,9 @@ _MAX_SECONDS = 1 << 52
 #: How far a 'to:' bound looks above its second for slots that spilled over (over 1024
 #: messages stamped with the same second).
 _SPILL = 60 << _SLOT_BITS
-#: Candidates read from the index per round trip while filling a page.
-_BATCH = 400
+#: Candidates read from the index per round trip while filling a page: a little more than
+#: the page at first (most candidates hold the words), four times more each round after.
+_FIRST_BATCH, _MAX_BATCH = 60, 2000
 #: A page stops after this many candidates when its filters reject most of them (the
 #: next page goes on from there): the UI's bound on one search's work. None: no bound.
 BUDGET = 20_000
@@ -205,27 +206,14 @@ _HIT_JOINS = (
 
 
 def _scope_sql(scope: Scope) -> tuple[str, list]:
-    where: list[str] = []
-    args: list = []
-    if scope.since is not None:
-        where.append("m.at >= ?")
-        args.append(scope.since)
-    if scope.until is not None:
-        where.append("m.at < ?")
-        args.append(scope.until)
-    if scope.conversations is not None:
-        where.append("m.conversation_id IN (SELECT value FROM json_each(?))")
-        args.append(json.dumps(scope.conversations))
-    if scope.agents is not None:
-        where.append("m.agent_id IN (SELECT value FROM json_each(?))")
-        args.append(json.dumps(scope.agents))
-    if scope.group is not None:
-        where.append("c.grp = ?")
-        args.append(scope.group)
-    if scope.status is not None:
-        where.append("c.status = ?")
-        args.append(scope.status)
-    return "".join(f" AND {w}" for w in where), args
+    in_json = "IN (SELECT value FROM json_each(?))"
+    conditions = (
+        ("m.at >= ?", scope.since), ("m.at < ?", scope.until),
+        (f"m.conversation_id {in_json}", scope.conversations), (f"m.agent_id {in_json}", scope.agents),
+        ("c.grp = ?", scope.group), ("c.status = ?", scope.status),
+    )
+    used = [(sql, json.dumps(v) if isinstance(v, tuple) else v) for sql, v in conditions if v is not None]
+    return "".join(f" AND {sql}" for sql, _ in used), [v for _, v in used]
 
 
 def _hit(r: tuple, key: tuple) -> Hit:
@@ -276,13 +264,14 @@ def _search_index(conn, terms, scope: Scope, after: tuple | None, limit: int, bu
     hits: list[Hit] = []
     examined = 0
     exhausted = False
+    batch = max(_FIRST_BATCH, limit + limit // 5)
     while len(hits) < limit and (budget is None or examined < budget):
         if terms:
-            docids = textindex.candidates(conn, INDEX, terms, below=below, floor=floor, limit=_BATCH)
+            docids = textindex.candidates(conn, INDEX, terms, below=below, floor=floor, limit=batch)
         else:
             docids = [r[0] for r in conn.execute(
                 "SELECT docid FROM search_docs WHERE docid < ? AND docid >= ? AND message_id IS NOT NULL "
-                "ORDER BY docid DESC LIMIT ?", [below, floor, _BATCH])]
+                "ORDER BY docid DESC LIMIT ?", [below, floor, batch])]
         if not docids:
             exhausted = True
             break
@@ -298,9 +287,10 @@ def _search_index(conn, terms, scope: Scope, after: tuple | None, limit: int, bu
             if textfold.contains_all(textfold.fold(r[8]), terms):
                 hits.append(_hit(r[1:], key))
         below = docids[-1]
-        if len(docids) < _BATCH:
+        if len(docids) < batch:
             exhausted = True
             break
+        batch = min(_MAX_BATCH, batch * 4)
     # Where the index was read down to: nothing below it has been looked at yet.
     frontier: tuple = (-1, -1) if exhausted else (below, -1)
     unindexed = _unindexed(conn, terms, where, args, after, frontier)

@@ -17,7 +17,6 @@ per run of Han characters), computed with pypinyin only for runs never seen.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import sqlite3
@@ -37,6 +36,7 @@ _FIELD = "\x1f"  # between fields: no term spans two of them
 #: number or a tracking number); "订单" alone would match every order.
 ORDER_DIGITS = 4
 _ORDER_TERM = re.compile(r"[0-9a-z\-]+")
+_ASCII_LETTER = re.compile(r"[a-z]")
 #: Queued customers or orders a search checks directly while the indexer works the
 #: queue off (after the migration on a cache with very many of them it says "indexing").
 QUEUE_SCAN = 20_000
@@ -84,11 +84,6 @@ def order_text(order_id: str, tracking_no: str | None) -> str:
     return textfold.fold(order_id) + _FIELD + textfold.fold(tracking_no or "")
 
 
-def _signature(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
-                          "big", signed=True)
-
-
 def _tags(raw: str | None) -> tuple[str, ...]:
     try:
         value = json.loads(raw or "[]")
@@ -120,10 +115,18 @@ def _order_rows(conn: sqlite3.Connection, ids: Sequence[str]) -> list[tuple]:
                         [json.dumps(list(ids))]).fetchall()
 
 
-def _texts(conn: sqlite3.Connection, kind: str, ids: Sequence[str], *, compute: bool) -> dict[str, str]:
+def _no_pinyin(text: str) -> list[str]:
+    return [""] * len(text)
+
+
+def _texts(conn: sqlite3.Connection, kind: str, ids: Sequence[str], *, compute: bool,
+           pinyin_needed: bool = True) -> dict[str, str]:
+    """The indexed text of each customer or order. Without ``pinyin_needed`` (no term has
+    a Latin letter, so none can match inside the pinyin fields) the pinyin is left out:
+    checking a candidate then costs no key lookup."""
     if kind == "customer":
         rows = _customer_rows(conn, ids)
-        syl = _syllables(conn, [r[1] for r in rows], compute=compute)
+        syl = _syllables(conn, [r[1] for r in rows], compute=compute) if pinyin_needed else _no_pinyin
         return {r[0]: customer_text(r[1], r[2], _tags(r[3]), syl) for r in rows}
     return {r[0]: order_text(r[0], r[1]) for r in _order_rows(conn, ids)}
 
@@ -147,22 +150,21 @@ def index_new(conn: sqlite3.Connection, limit: int = 5000) -> int:
 
 def _index(conn: sqlite3.Connection, kind: str, ids: list[str]) -> None:
     texts = _texts(conn, kind, ids, compute=True)
-    old = {ref: (docid, sig) for docid, ref, sig in conn.execute(
-        "SELECT docid, ref, sig FROM find_keys WHERE kind = ? AND ref IN (SELECT value FROM json_each(?))",
+    old = {ref: (docid, known) for docid, ref, known in conn.execute(
+        "SELECT docid, ref, text FROM find_keys WHERE kind = ? AND ref IN (SELECT value FROM json_each(?))",
         [kind, json.dumps(ids)])}
     lo, hi = _RANGES[kind]
     top = conn.execute("SELECT max(docid) FROM find_keys WHERE docid >= ? AND docid < ?", [lo, hi]).fetchone()[0]
     docid = lo - 1 if top is None else top
     docs: list[tuple[int, str]] = []
     for ref, text in texts.items():
-        sig = _signature(text)
         before = old.get(ref)
         if before is not None:
-            if before[1] == sig:
+            if before[1] == text:
                 continue
             conn.execute("UPDATE find_keys SET ref = NULL WHERE docid = ?", [before[0]])
         docid += 1
-        conn.execute("INSERT INTO find_keys (docid, kind, ref, sig) VALUES (?, ?, ?, ?)", [docid, kind, ref, sig])
+        conn.execute("INSERT INTO find_keys (docid, kind, ref, text) VALUES (?, ?, ?, ?)", [docid, kind, ref, text])
         docs.append((docid, text))
     textindex.add(conn, INDEX, docs)
 
@@ -185,20 +187,29 @@ def progress(conn: sqlite3.Connection) -> int:
 
 
 def _matching(conn: sqlite3.Connection, kind: str, terms: tuple[str, ...], limit: int) -> list[str]:
-    """Refs of ``kind`` whose text holds every term, the most recently indexed first,
-    checked against their text (the queued ones too)."""
+    """Refs of ``kind`` whose text holds every term – the queued ones (their text made
+    now), then the most recently indexed (their text as indexed) – each checked against
+    its text; candidates are read a little more than ``limit`` at a time (four times more
+    each round) until enough hold the terms."""
     lo, hi = _RANGES[kind]
-    docids = textindex.candidates(conn, INDEX, terms, below=hi, floor=lo, limit=limit * 4)
-    refs = [r[0] for r in conn.execute(
-        "SELECT ref FROM find_keys WHERE docid IN (SELECT value FROM json_each(?)) AND ref IS NOT NULL "
-        "ORDER BY docid DESC", [json.dumps(docids)])]
+    latin = any(_ASCII_LETTER.search(t) for t in terms)
     queued = [r[0] for r in conn.execute("SELECT ref FROM find_queue WHERE kind = ? LIMIT ?", [kind, QUEUE_SCAN])]
-    texts = _texts(conn, kind, list(dict.fromkeys(queued + refs)), compute=False)
-    found = [ref for ref in dict.fromkeys(queued + refs) if ref in texts and textfold.contains_all(texts[ref], terms)]
-    return found[:limit]
+    texts = _texts(conn, kind, queued, compute=False, pinyin_needed=latin)
+    found = [ref for ref in queued if ref in texts and textfold.contains_all(texts[ref], terms)]
+    below, batch = hi, limit + limit // 2
+    while len(found) < limit:
+        docids = textindex.candidates(conn, INDEX, terms, below=below, floor=lo, limit=batch)
+        found += [ref for ref, text in conn.execute(
+            "SELECT ref, text FROM find_keys WHERE docid IN (SELECT value FROM json_each(?)) AND ref IS NOT NULL "
+            "ORDER BY docid DESC", [json.dumps(docids)]) if textfold.contains_all(text, terms)]
+        if len(docids) < batch:
+            break
+        below, batch = docids[-1], min(batch * 4, 5000)
+    return list(dict.fromkeys(found))[:limit]
 
 
 def _latest_conversation(conn: sqlite3.Connection, customer_id: str, order_id: str | None = None) -> tuple | None:
+    """The customer's conversation about ``order_id`` if any, else their most recent one."""
     rows = conn.execute("SELECT id, last_message_at, order_id FROM conversations WHERE customer_id = ? "
                         "ORDER BY last_message_at DESC LIMIT 200", [customer_id]).fetchall()
     about = [r for r in rows if order_id is not None and r[2] == order_id]
@@ -211,11 +222,14 @@ def customers(conn: sqlite3.Connection, words: Sequence[str], limit: int = 50) -
     if not terms:
         return []
     refs = _matching(conn, "customer", terms, limit)
+    # Each one's latest conversation in one statement (the row of max() is the latest).
+    latest = {r[0]: (r[1], r[2]) for r in conn.execute(
+        "SELECT customer_id, id, max(last_message_at) FROM conversations "
+        "WHERE customer_id IN (SELECT value FROM json_each(?)) GROUP BY customer_id", [json.dumps(refs)])}
     hits = []
     for r in _customer_rows(conn, refs):
-        latest = _latest_conversation(conn, r[0])
-        hits.append(CustomerHit(r[0], r[1], r[4] or 0, r[2] or "", _tags(r[3]),
-                                latest[0] if latest else None, latest[1] if latest else None))
+        conversation, last = latest.get(r[0], (None, None))
+        hits.append(CustomerHit(r[0], r[1], r[4] or 0, r[2] or "", _tags(r[3]), conversation, last))
     hits.sort(key=lambda h: (h.last_contact is not None, h.last_contact or 0.0), reverse=True)
     return hits
 

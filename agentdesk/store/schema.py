@@ -231,12 +231,13 @@ MIGRATIONS: list[str] = [
     -- Customers (name, its pinyin and initials, location, tags) and orders (id, tracking
     -- number), one index; docids of customers and orders live in separate ranges (see
     -- store/lookup.py). A changed text gets a new docid and its old row ref NULL.
-    CREATE TABLE find_keys (docid INTEGER PRIMARY KEY, kind TEXT NOT NULL, ref TEXT, sig INTEGER);
+    -- ``text``: what was indexed, folded; a candidate is checked against it in one read.
+    CREATE TABLE find_keys (docid INTEGER PRIMARY KEY, kind TEXT NOT NULL, ref TEXT, text TEXT NOT NULL);
     CREATE UNIQUE INDEX ux_find_keys ON find_keys (kind, ref) WHERE ref IS NOT NULL;
     CREATE VIRTUAL TABLE find_tri USING fts5(text, content='', columnsize=0, detail=none,
         tokenize='trigram case_sensitive 0');
-    CREATE VIRTUAL TABLE find_chars USING fts5(chars, content='', columnsize=0, detail=none,
-        tokenize="unicode61 remove_diacritics 0 categories 'L* N* M* P* S* C* Z*' separators ' '");
+    CREATE VIRTUAL TABLE find_pairs USING fts5(pairs, content='', columnsize=0, detail=none,
+        tokenize='trigram case_sensitive 0');
     CREATE TABLE find_queue (kind TEXT NOT NULL, ref TEXT NOT NULL, PRIMARY KEY (kind, ref)) WITHOUT ROWID;
     CREATE TRIGGER find_customer_added AFTER INSERT ON customers BEGIN
         INSERT OR IGNORE INTO find_queue (kind, ref) VALUES ('customer', new.id);
