@@ -77,7 +77,6 @@ def build(path: Path, messages: int, customers: int) -> None:
     """The bench cache: rows by set-based SQL, then the indexes (see the module doc)."""
     store = Store(path)
     pool = phrases()
-    rnd = random.Random(7)
     conversations = max(1, messages // 20)
     t0 = time.perf_counter()
 
@@ -274,9 +273,13 @@ def sizes(path: Path, messages: int, customers: int) -> None:
           f"customers and orders {find_bytes / 1e6:,.0f} MB = {find_bytes / customers:.0f} bytes a customer with an order")
 
 
+#: The migrations of the release before Find.
+BEFORE_FIND = next(n for n, script in enumerate(MIGRATIONS) if "CREATE TABLE search_docs" in script)
+
+
 def _old_cache(path: Path) -> None:
     conn = connect(path)
-    for number, script in enumerate(MIGRATIONS[:-1], start=1):
+    for number, script in enumerate(MIGRATIONS[:BEFORE_FIND], start=1):
         conn.executescript(f"BEGIN;\n{script}\nPRAGMA application_id = {APPLICATION_ID};\n"
                            f"PRAGMA user_version = {number};\nCOMMIT;")
     conn.close()
@@ -332,7 +335,7 @@ def _without_index():
     def patched():
         real = hist.index_new, look.index_new, db.MIGRATIONS, db.SCHEMA_VERSION
         hist.index_new = look.index_new = lambda conn, limit=0: 0  # type: ignore[assignment]
-        db.MIGRATIONS, db.SCHEMA_VERSION = MIGRATIONS[:-1], len(MIGRATIONS) - 1
+        db.MIGRATIONS, db.SCHEMA_VERSION = MIGRATIONS[:BEFORE_FIND], BEFORE_FIND
         try:
             yield
         finally:

@@ -10,11 +10,14 @@ from agentdesk.store.schema import APPLICATION_ID, MIGRATIONS
 T0 = 1_790_000_000.0
 
 
+#: The migrations of the release before Find (whatever number Find's migration gets).
+BEFORE_FIND = next(n for n, script in enumerate(MIGRATIONS) if "CREATE TABLE search_docs" in script)
+
+
 def old_cache(path: Path, messages: int) -> None:
     """A cache as the release before Find left it, with ``messages`` messages."""
-    assert "search_docs" in MIGRATIONS[-1], "Find's migration is the newest one"
     conn = connect(path)
-    for number, script in enumerate(MIGRATIONS[:-1], start=1):
+    for number, script in enumerate(MIGRATIONS[:BEFORE_FIND], start=1):
         conn.executescript(f"BEGIN;\n{script}\nPRAGMA application_id = {APPLICATION_ID};\n"
                            f"PRAGMA user_version = {number};\nCOMMIT;")
     conn.execute("BEGIN")

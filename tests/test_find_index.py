@@ -5,7 +5,6 @@ customers by pinyin and initials, orders by any part of their number."""
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -72,8 +72,8 @@ async def test_a_pasted_order_number_opens_its_conversation_at_the_message_namin
         assert "订单 1" in screen_text(app) and "聊天记录" in screen_text(app)
         await pilot.press("enter")
         view = await landed(pilot, app, conversation, target)
-        assert on_screen(app, demo_store, target)
-        assert isinstance(app.focused, ThreadView)  # reading it; Tab reaches the composer
+        assert on_screen(app, demo_store, target) and view.marked == target
+        assert app.focused is view  # reading it; Tab reaches the composer
         assert app.current.id == conversation
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from agentdesk.find.query import Query
 from agentdesk import textfold
-from agentdesk.store import agents, history, lookup, textindex
+from agentdesk.store import agents, history, lookup
 from agentdesk.store.history import Page, Scope
 
 #: Customers and orders listed at most (a nickname or a number is meant to be precise).
