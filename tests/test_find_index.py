@@ -27,6 +27,13 @@ def add_conversation(conn, cid: str, customer: str = "u1", **kw) -> None:
                  [cid, customer, kw.get("group", "售前"), kw.get("status", "open")])
 
 
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "c.sqlite")
+    yield s
+    s.close()
+
+
 def every_hit(store: Store, words, scope: Scope = Scope(), limit: int = 7) -> list[history.Hit]:
     """All pages, small ones, so paging itself is exercised."""
     hits, after = [], None
@@ -95,81 +102,65 @@ def test_recall_is_total_for_any_literal_substring(tmp_path_factory, bodies, pic
         store.close()
 
 
-def test_one_and_two_character_queries_use_their_own_index(tmp_path):
-    store = Store(tmp_path / "c.sqlite")
-    try:
-        def write(conn):
-            add_conversation(conn, "c1")
-            writes.add_message(conn, "c1", "customer", "退款多久到账", T0)
-            writes.add_message(conn, "c1", "customer", "顺丰发吗", T0 + 1)
-            writes.add_message(conn, "c1", "customer", "开发票", T0 + 2)
-        store.write(write)
-        assert textindex.match_expression(("发票",))[0] == "chars"
-        assert textindex.match_expression(("多久到",))[0] == "tri"
-        assert [h.body for h in every_hit(store, ["发"])] == ["开发票", "顺丰发吗"]
-        assert [h.body for h in every_hit(store, ["发票"])] == ["开发票"]
-        assert [h.body for h in every_hit(store, ["ＳＦ"])] == [] and every_hit(store, ["到账"])[0].body == "退款多久到账"
-    finally:
-        store.close()
+def test_one_and_two_character_queries_use_their_own_index(store):
+    def write(conn):
+        add_conversation(conn, "c1")
+        writes.add_message(conn, "c1", "customer", "退款多久到账", T0)
+        writes.add_message(conn, "c1", "customer", "顺丰发吗", T0 + 1)
+        writes.add_message(conn, "c1", "customer", "开发票", T0 + 2)
+    store.write(write)
+    assert textindex.match_expression(("发票",))[0] == "chars"
+    assert textindex.match_expression(("多久到",))[0] == "tri"
+    assert [h.body for h in every_hit(store, ["发"])] == ["开发票", "顺丰发吗"]
+    assert [h.body for h in every_hit(store, ["发票"])] == ["开发票"]
+    assert [h.body for h in every_hit(store, ["ＳＦ"])] == [] and every_hit(store, ["到账"])[0].body == "退款多久到账"
 
 
-def test_newest_first_across_pages_whatever_the_insert_order(tmp_path):
-    store = Store(tmp_path / "c.sqlite")
-    try:
-        times = [T0 + (n * 7919) % 500 for n in range(120)]  # written out of time order
+def test_newest_first_across_pages_whatever_the_insert_order(store):
+    times = [T0 + (n * 7919) % 500 for n in range(120)]  # written out of time order
 
-        def write(conn):
-            add_conversation(conn, "c1")
-            for n, at in enumerate(times):
-                writes.add_message(conn, "c1", "customer", f"快递 {n}", at)
-        store.write(write)
-        found = every_hit(store, ["快递"], limit=11)
-        assert len(found) == 120
-        assert [h.at for h in found] == sorted(times, reverse=True)
-    finally:
-        store.close()
+    def write(conn):
+        add_conversation(conn, "c1")
+        for n, at in enumerate(times):
+            writes.add_message(conn, "c1", "customer", f"快递 {n}", at)
+    store.write(write)
+    found = every_hit(store, ["快递"], limit=11)
+    assert len(found) == 120
+    assert [h.at for h in found] == sorted(times, reverse=True)
 
 
-def test_a_withdrawn_reply_is_never_found(tmp_path):
-    store = Store(tmp_path / "c.sqlite")
-    try:
-        store.write(add_conversation, "c1")
-        client_id = store.write(outbox.send_message, "c1", "您的运单号是SF1234567", T0, agent_id="a1")
-        assert [h.body for h in every_hit(store, ["sf1234"])] == ["您的运单号是SF1234567"]
-        store.write(outbox.fail, client_id, "refused")
-        store.write(outbox.withdraw, client_id, T0 + 1)
-        assert every_hit(store, ["sf1234"]) == [] and every_hit(store, ["运"]) == []
-        # its docid is never handed out again: a new message at the same instant is found alone
-        store.write(writes.add_message, "c1", "agent", "运单已更新", T0)
-        assert [h.body for h in every_hit(store, ["运"])] == ["运单已更新"]
-    finally:
-        store.close()
+def test_a_withdrawn_reply_is_never_found(store):
+    store.write(add_conversation, "c1")
+    client_id = store.write(outbox.send_message, "c1", "您的运单号是SF1234567", T0, agent_id="a1")
+    assert [h.body for h in every_hit(store, ["sf1234"])] == ["您的运单号是SF1234567"]
+    store.write(outbox.fail, client_id, "refused")
+    store.write(outbox.withdraw, client_id, T0 + 1)
+    assert every_hit(store, ["sf1234"]) == [] and every_hit(store, ["运"]) == []
+    # its docid is never handed out again: a new message at the same instant is found alone
+    store.write(writes.add_message, "c1", "agent", "运单已更新", T0)
+    assert [h.body for h in every_hit(store, ["运"])] == ["运单已更新"]
 
 
-def test_filters_narrow_the_history(tmp_path):
-    store = Store(tmp_path / "c.sqlite")
-    try:
-        def write(conn):
-            add_conversation(conn, "c1", "u1", group="售后", status="resolved")
-            add_conversation(conn, "c2", "u2", group="售前")
-            conn.execute("INSERT INTO agents (id, name) VALUES ('a1', '小美'), ('a2', '阿杰')")
-            writes.add_message(conn, "c1", "agent", "退款已到账", T0, agent_id="a1")
-            writes.add_message(conn, "c2", "agent", "退款处理中", T0 + 86400, agent_id="a2")
-            writes.add_message(conn, "c2", "customer", "退款呢", T0 + 2 * 86400)
-        store.write(write)
+def test_filters_narrow_the_history(store):
+    def write(conn):
+        add_conversation(conn, "c1", "u1", group="售后", status="resolved")
+        add_conversation(conn, "c2", "u2", group="售前")
+        conn.execute("INSERT INTO agents (id, name) VALUES ('a1', '小美'), ('a2', '阿杰')")
+        writes.add_message(conn, "c1", "agent", "退款已到账", T0, agent_id="a1")
+        writes.add_message(conn, "c2", "agent", "退款处理中", T0 + 86400, agent_id="a2")
+        writes.add_message(conn, "c2", "customer", "退款呢", T0 + 2 * 86400)
+    store.write(write)
 
-        def bodies(text):
-            return [h.body for h in store.read(finder.messages, parse(text, T0 + 3 * 86400)).hits]
+    def bodies(text):
+        return [h.body for h in store.read(finder.messages, parse(text, T0 + 3 * 86400)).hits]
 
-        assert bodies("退款") == ["退款呢", "退款处理中", "退款已到账"]
-        assert bodies("退款 agent:小美") == ["退款已到账"]
-        assert bodies("退款 group:售前") == ["退款呢", "退款处理中"]
-        assert bodies("退款 status:已解决") == ["退款已到账"]
-        assert bodies("退款 customer:u2") == ["退款呢", "退款处理中"]
-        assert bodies("agent:阿杰") == ["退款处理中"]  # filters alone list the scope
-        assert bodies("退款 agent:nobody") == []
-    finally:
-        store.close()
+    assert bodies("退款") == ["退款呢", "退款处理中", "退款已到账"]
+    assert bodies("退款 agent:小美") == ["退款已到账"]
+    assert bodies("退款 group:售前") == ["退款呢", "退款处理中"]
+    assert bodies("退款 status:已解决") == ["退款已到账"]
+    assert bodies("退款 customer:u2") == ["退款呢", "退款处理中"]
+    assert bodies("agent:阿杰") == ["退款处理中"]  # filters alone list the scope
+    assert bodies("退款 agent:nobody") == []
 
 
 def test_query_language():
@@ -214,18 +205,14 @@ def test_migration_backfills_in_short_transactions_and_search_is_complete_meanwh
         store.close()
 
 
-def test_a_bulk_insert_outside_agentdesk_is_searched_until_indexed(tmp_path):
-    store = Store(tmp_path / "c.sqlite")
-    try:
-        store.write(add_conversation, "c1")
-        store.write(lambda c: c.executemany("INSERT INTO messages (conversation_id, sender, body, at) VALUES "
-                                            "('c1', 'customer', ?, ?)", [(f"发票{n}", T0 + n) for n in range(50)]))
-        assert store.read(history.progress) < 1.0
-        assert len(every_hit(store, ["发票"])) == 50
-        Indexer(store).run()
-        assert store.read(history.progress) == 1.0 and len(every_hit(store, ["发票"])) == 50
-    finally:
-        store.close()
+def test_a_bulk_insert_outside_agentdesk_is_searched_until_indexed(store):
+    store.write(add_conversation, "c1")
+    store.write(lambda c: c.executemany("INSERT INTO messages (conversation_id, sender, body, at) VALUES "
+                                        "('c1', 'customer', ?, ?)", [(f"发票{n}", T0 + n) for n in range(50)]))
+    assert store.read(history.progress) < 1.0
+    assert len(every_hit(store, ["发票"])) == 50
+    Indexer(store).run()
+    assert store.read(history.progress) == 1.0 and len(every_hit(store, ["发票"])) == 50
 
 
 # -- customers and orders ----------------------------------------------------------------
@@ -290,15 +277,11 @@ def test_another_caches_messages_are_never_found(tmp_path):
         b.close()
 
 
-def test_hostile_queries_are_plain_text(tmp_path):
-    store = Store(tmp_path / "c.sqlite")
-    try:
-        store.write(lambda c: (add_conversation(c, "c1"),
-                               writes.add_message(c, "c1", "customer", 'he said "NEAR(a b)" OR * ^x', T0)))
-        for q in ['"NEAR(a', 'OR', '*', '^x', 'a"b', "'", "NEAR(a b)", "\x00"]:
-            assert {h.message_id for h in every_hit(store, [q])} == brute(store, [q])
-    finally:
-        store.close()
+def test_hostile_queries_are_plain_text(store):
+    store.write(lambda c: (add_conversation(c, "c1"),
+                           writes.add_message(c, "c1", "customer", 'he said "NEAR(a b)" OR * ^x', T0)))
+    for q in ['"NEAR(a', 'OR', '*', '^x', 'a"b', "'", "NEAR(a b)", "\x00"]:
+        assert {h.message_id for h in every_hit(store, [q])} == brute(store, [q])
 
 
 def test_raw_connections_can_still_write_messages(tmp_path):
@@ -331,26 +314,18 @@ def test_synced_customers_are_found_before_the_indexer_has_run(tmp_path):
         store.close()
 
 
-def test_a_pasted_paragraph_is_bounded_work_and_still_exact(tmp_path):
-    store = Store(tmp_path / "c.sqlite")
-    try:
-        words = [f"词{n}号" for n in range(400)]
-        store.write(lambda c: (add_conversation(c, "c1"),
-                               writes.add_message(c, "c1", "customer", " ".join(words), T0),
-                               writes.add_message(c, "c1", "customer", " ".join(words[:-1]), T0 + 1)))
-        expression = textindex.match_expression(textfold.fold_terms(words))[1]
-        assert expression.count("AND") < 60
-        assert [h.body for h in every_hit(store, words)] == [" ".join(words)]
-    finally:
-        store.close()
+def test_a_pasted_paragraph_is_bounded_work_and_still_exact(store):
+    words = [f"词{n}号" for n in range(400)]
+    store.write(lambda c: (add_conversation(c, "c1"),
+                           writes.add_message(c, "c1", "customer", " ".join(words), T0),
+                           writes.add_message(c, "c1", "customer", " ".join(words[:-1]), T0 + 1)))
+    expression = textindex.match_expression(textfold.fold_terms(words))[1]
+    assert expression.count("AND") < 60
+    assert [h.body for h in every_hit(store, words)] == [" ".join(words)]
 
 
-def test_an_edited_message_is_found_by_its_new_words_only(tmp_path):
-    store = Store(tmp_path / "c.sqlite")
-    try:
-        store.write(lambda c: (add_conversation(c, "c1"), writes.add_message(c, "c1", "customer", "旧的地址", T0)))
-        store.write(lambda c: (c.execute("UPDATE messages SET body = '新的地址'"), history.index_new(c)))
-        assert [h.body for h in every_hit(store, ["地址"])] == ["新的地址"]
-        assert every_hit(store, ["旧"]) == []
-    finally:
-        store.close()
+def test_an_edited_message_is_found_by_its_new_words_only(store):
+    store.write(lambda c: (add_conversation(c, "c1"), writes.add_message(c, "c1", "customer", "旧的地址", T0)))
+    store.write(lambda c: (c.execute("UPDATE messages SET body = '新的地址'"), history.index_new(c)))
+    assert [h.body for h in every_hit(store, ["地址"])] == ["新的地址"]
+    assert every_hit(store, ["旧"]) == []
