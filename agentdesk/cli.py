@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "agentdesk.quickreply.commands",
     "agentdesk.workflow.report_commands",
     "agentdesk.store.commands",
+    "agentdesk.find.commands",
 )
 
 

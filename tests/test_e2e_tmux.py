@@ -146,3 +146,38 @@ def test_monitor_demo_in_a_real_terminal(env, tmp_path):
         term.quit()
     finally:
         term.kill()
+
+
+def test_find_in_a_real_terminal(env, tmp_path):
+    """Ctrl+F in the installed command, as a person: paste an order number, Enter lands
+    at the message that names it; two Chinese characters; the same from the CLI."""
+    (tmp_path / "config.toml").write_text('[ui]\nlanguage = "zh"\n[demo]\nsimulate = 0\n', encoding="utf-8")
+    term = Terminal(env, f"cd {tmp_path} && {AGENTDESK} --demo")
+    try:
+        term.wait_for("拾光生活旗舰店")
+        term.wait_for("售后")
+        term.keys("C-f")
+        term.wait_for("查找")
+        term.keys("3902108847623109945", literal=True)  # pasted: momo酱要早睡's refunded order
+        term.wait_for("订单 1")
+        term.keys("Enter")
+        screen = term.wait_for("本会话查找")  # the thread, its search bar showing the number
+        assert "momo酱要早睡" in screen and "3902108847623109945" in screen
+        term.keys("C-f")  # the thread has focus: this conversation's search
+        term.keys("Escape", "Escape")
+        term.keys("C-f")
+        term.wait_for("查找")
+        term.keys("机洗", literal=True)
+        term.wait_for("还有能机洗吗")
+        term.keys("Enter")
+        term.wait_for("本会话查找")
+        term.quit()
+    finally:
+        term.kill()
+    done = subprocess.run([AGENTDESK, "--demo", "search", "机洗", "--json"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    import json
+
+    results = json.loads(done.stdout)["results"]
+    assert results and all("机洗" in r["body"] for r in results)

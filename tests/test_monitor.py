@@ -181,6 +181,38 @@ async def test_enter_reads_a_conversation_without_a_composer_and_esc_goes_back(s
         await until(pilot, lambda: isinstance(app.screen, BoardScreen))
 
 
+async def test_find_opens_the_conversation_at_the_message_read_only(shop, tmp_path):
+    from agentdesk.ui.screens.find import FindScreen
+    from agentdesk.ui.widgets.find_list import FindList
+    from agentdesk.ui.widgets.thread_search import ThreadSearchBar
+
+    app, store, recorder = make_monitor(shop, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot, app, store)
+        target, conversation = store.read(lambda c: c.execute(
+            "SELECT id, conversation_id FROM messages WHERE body LIKE '%机洗%' ORDER BY at DESC LIMIT 1").fetchone())
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: isinstance(app.screen, FindScreen))
+        app.screen.query_one("#find-input").value = "机洗"
+        results = app.screen.query_one(FindList)
+        await until(pilot, lambda: results.highlighted is not None and results.highlighted.kind == "message")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConversationScreen))
+        view = app.screen.query_one(ThreadView)
+        await until(pilot, lambda: view.conversation_id == conversation and view.marked == target)
+        await quiet(pilot, app)
+        assert "机洗" in screen_text(app) and "只读" in screen_text(app)
+        assert not any(screen.query(Composer) for screen in app.screen_stack)
+        # Ctrl+F again, in the thread: this conversation's matches, n / N
+        view.focus()
+        await pilot.press("ctrl+f")
+        bar = app.screen.query_one(ThreadSearchBar)
+        await until(pilot, lambda: bar.display and bar.text == "机洗")
+        await pilot.press("escape", "escape")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen))
+    assert recorder.writes == []
+
+
 async def test_filters_by_agent_group_and_status_and_order_by_wait(shop, tmp_path):
     app, store, _ = make_monitor(shop, tmp_path)
     async with app.run_test(size=SIZE) as pilot:

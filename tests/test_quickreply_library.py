@@ -186,7 +186,7 @@ def test_search_command_json_and_dir(tmp_path, capsys):
     assert out["query"] == "tk7"
     first = out["results"][0]
     assert first["id"] == "aftersale-refund-7day" and first["shortcode"] == "tk7"
-    assert set(first) == {"id", "shortcode", "title", "score", "category", "layer", "field", "typo"}
+    assert set(first) == {"id", "shortcode", "title", "score", "category", "layer", "field", "typo", "partial"}
     write(tmp_path / "lib" / "a.toml", GOOD.replace("tk7", "zz9"))
     assert main(["replies", "search", "tk", "--json", "--dir", str(tmp_path / "lib")]) == 0
     assert [r["id"] for r in json.loads(capsys.readouterr().out)["results"]] == ["refund-7day"]

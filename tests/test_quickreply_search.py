@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import pytest
 
-from agentdesk.quickreply import library, pinyin
+from agentdesk.quickreply import library, pinyin, synonyms
 from agentdesk.quickreply.library import Reply
 from agentdesk.quickreply.search import Context, ReplyIndex
+from agentdesk.textfold import fold
+
+from quickreply_queries import QUERIES
 
 
 @pytest.fixture(scope="module")
 def index() -> ReplyIndex:
     lib = library.load_all(personal=library.personal_dir() / "none", shop_items=[])
-    texts = [t for r in lib.replies for t in (r.title, r.body, *r.tags)]
-    return ReplyIndex(lib.replies, pinyin.Syllables(pinyin.compute(pinyin.han_runs(texts))).of)
+    groups, problems = synonyms.load_all(personal=library.personal_dir() / "none")
+    assert problems == []
+    texts = [t for r in lib.replies for t in (r.title, r.body, *r.tags)] + [w for g in groups for w in g]
+    return ReplyIndex(lib.replies, pinyin.Syllables(pinyin.compute(pinyin.han_runs(texts))).of, synonyms=groups)
 
 
 def build(replies: list[Reply], **kw) -> ReplyIndex:
@@ -129,3 +134,93 @@ def test_empty_query_browses_by_context_then_usage(index):
     hits = index.search("", limit=5, context=Context(group="售后", last_message="快递怎么还没到"))
     assert len(hits) == 5
     assert any("物流" in h.reply.title or "快递" in h.reply.title or "物流" in h.reply.tags for h in hits)
+
+
+# -- the customer's own words: partial overlap and synonyms ----------------------------------
+
+
+def hit_rates(index: ReplyIndex, strict_only: bool) -> tuple[float, float]:
+    top1 = top3 = 0
+    for _, query, expected in QUERIES:
+        hits = index.search(query, limit=30)
+        ranked = [h.reply.id for h in hits if not (strict_only and h.partial)]
+        top1 += any(e in ranked[:1] for e in expected)
+        top3 += any(e in ranked[:3] for e in expected)
+    return top1 / len(QUERIES), top3 / len(QUERIES)
+
+
+def test_the_labelled_set_is_written_as_customers_write(index):
+    ids = {r.id for r in index.replies}
+    assert all(e in ids for _, _, expected in QUERIES for e in expected)
+    assert len(QUERIES) >= 150
+    texts = [fold(" ".join((r.shortcode, r.title, " ".join(r.tags), r.body))).replace(" ", "") for r in index.replies]
+    literal = sum(any(fold(q).replace(" ", "") in t for t in texts) for _, q, _ in QUERIES)
+    assert len(QUERIES) - literal >= len(QUERIES) / 2, "half of them are no substring of any reply"
+
+
+def test_shared_words_and_synonyms_find_what_the_strict_match_misses(index):
+    """The figures in the README (``python bench/quickreply.py --quality`` prints them):
+    the strict match alone, then with the partial ranking after it."""
+    before = hit_rates(index, strict_only=True)
+    after = hit_rates(index, strict_only=False)
+    assert after[0] >= 0.78 and after[1] >= 0.95, after
+    assert after[0] > before[0] + 0.3 and after[1] > before[1] + 0.4, (before, after)
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("在吗", "general-welcome"), ("快递单号", "logistics-tracking-no"), ("商品坏了", "aftersale-damaged"),
+    ("发错货了", "aftersale-wrong-item"), ("退款多久到账", "aftersale-refund-arrival"),
+    ("七天无理由退货", "aftersale-refund-7day"), ("damged item", "aftersale-damaged"),
+])
+def test_the_issues_examples(index, query, expected):
+    hits = index.search(query, limit=30)
+    top = [h.reply.id for h in hits[:3]]
+    assert expected in top, (query, top)
+    hit = next(h for h in hits if h.reply.id == expected)
+    if not any(fold(query) in fold(t) for t in (hit.reply.title, hit.reply.body, *hit.reply.tags)):
+        assert hit.partial  # shown as a partial match in the picker
+
+
+def test_partial_matches_come_after_every_title_match_and_are_highlighted(index):
+    hits = index.search("退款多久到账", limit=10)
+    assert hits and all(h.partial for h in hits)  # nothing holds the words as typed
+    assert hits[0].spans.get("title") or hits[0].spans.get("body")
+    hits = index.search("运费险", limit=30)
+    kinds = [h.partial for h in hits]
+    assert kinds[0] is False and kinds == sorted(kinds), "strict matches first"
+
+
+def test_a_homophone_typo_still_meets_its_word(index):
+    hits = index.search("退宽进度", limit=5)  # 宽 kuan for 款 kuan
+    assert hits[0].reply.id == "aftersale-refund-progress" and hits[0].partial
+
+
+def test_rare_words_count_more_than_common_ones():
+    replies = [Reply(f"r{i}", f"标题{i}", "亲，您好，这边帮您看一下") for i in range(20)]
+    replies.append(Reply("rare", "发票说明", "亲，您好，可以开发票"))
+    idx = build(replies)
+    assert idx.search("您好 要发票", limit=3)[0].reply.id == "rare"
+
+
+def test_shops_extend_the_synonyms_in_their_library(tmp_path):
+    (tmp_path / "mine.toml").write_text(
+        '[synonyms]\n"拼单" = ["团购", "凑团"]\n\n[[reply]]\nid = "group-buy"\ntitle = "团购说明"\n'
+        'body = "亲，团购满3件享8折哦"\n', encoding="utf-8")
+    groups, problems = synonyms.load_dirs([tmp_path])
+    assert groups == [("拼单", "团购", "凑团")] and problems == []
+    replies = library.load_dir(tmp_path).replies + [Reply("other", "发货时间", "亲，48小时内发货")]
+    texts = [t for r in replies for t in (r.title, r.body)] + ["拼单", "团购", "凑团"]
+    idx = ReplyIndex(replies, pinyin.Syllables(pinyin.compute(pinyin.han_runs(texts))).of, synonyms=groups)
+    assert idx.search("能拼单吗", limit=3)[0].reply.id == "group-buy"
+    (tmp_path / "bad.toml").write_text('[synonyms]\n"x" = "not a list"\n', encoding="utf-8")
+    assert [str(p) for p in synonyms.load_dirs([tmp_path])[1]] == [
+        f'{tmp_path / "bad.toml"}:1: synonyms: "x" must be a list of words']
+    # The same file rules as replies: a word is one printable line.
+    (tmp_path / "bad.toml").write_text('[synonyms]\n"x" = ["\\u001b[2J"]\n', encoding="utf-8")
+    assert [str(p) for p in synonyms.load_dirs([tmp_path])[1]] == [
+        f"{tmp_path / 'bad.toml'}:1: synonyms: word \"\\x1b[2J\" holds a control or invisible character (U+001B)"]
+
+
+def test_suggestions_rank_the_customers_last_message_the_same_way(index):
+    hits = index.suggest("你们发错货了，我买的是黑色的", limit=3, context=Context(group="售后"))
+    assert hits[0].reply.id == "aftersale-wrong-item"

@@ -203,3 +203,18 @@ async def test_reply_file_problems_are_told_once_and_never_as_markup(demo_store,
         assert not any(n.markup for n in app._notifications if "broken.toml" in str(n.message))
         assert f"{personal / '[red]broken.toml'}:1: reply [b]x: body holds a control character (U+001B" in told[0]
         assert app.replies.by_id("[/]").title == "[bold]粗[/bold]"
+
+
+async def test_the_customers_own_words_find_replies_marked_as_similar(demo_store):
+    """退款多久到账: no reply holds it as typed; 退款到账 is found by the words they share,
+    first, and the picker says it is similar, not a match."""
+    app = make_app(demo_store)
+    row = refund_row(demo_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_row(pilot, app, row)
+        await pilot.press("ctrl+r", *"退款多久到账")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, ReplyPicker)
+        assert picker.hits[0].reply.id == "aftersale-refund-arrival" and picker.hits[0].partial
+        assert "≈ 相近" in screen_text(app) and "退款到账" in screen_text(app)

@@ -104,6 +104,33 @@ def test_reply_picker(snap_compare, demo_store):
     assert snap_compare(make_app(demo_store), terminal_size=SIZE, run_before=run_before)
 
 
+def test_find_zh(snap_compare, demo_store):
+    """Find over the demo with two characters typed: the messages group, newest first,
+    matches highlighted."""
+    from agentdesk.ui.screens.find import FindScreen
+
+    async def run_before(pilot) -> None:
+        await _ready(pilot)
+        await pilot.press("ctrl+f")
+        for _ in range(200):
+            await pilot.pause()
+            if isinstance(pilot.app.screen, FindScreen):
+                break
+        screen = pilot.app.screen
+        field = screen.query_one("#find-input")
+        field.cursor_blink = False
+        field.value = "退款"
+        for _ in range(400):  # the answer to what was typed, and every worker done
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            if screen.found is not None and screen.answered == screen.generation and screen.found.query.text == "退款":
+                break
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(make_app(demo_store), terminal_size=SIZE, run_before=run_before)
+
+
 @pytest.fixture
 def monitor_store(tmp_path):
     """The supervisor's cache, synced from the demo shop (history included) at the anchor."""

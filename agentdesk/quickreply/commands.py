@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_check(args: argparse.Namespace) -> int:
     """Problems go to stderr as ``file:line: message`` (like a compiler's), one line
     each; the count of what loads goes to stdout. Exit 1 when there is a problem."""
-    from agentdesk.quickreply import library
+    from agentdesk.quickreply import library, synonyms
     from agentdesk.quoting import path_text
 
     targets = [Path(args.path)] if args.path else [library.bundled_dir(), library.personal_dir()]
@@ -43,6 +43,7 @@ def run_check(args: argparse.Namespace) -> int:
         replies += len(lib.replies)
         files += len(list(target.rglob("*.toml"))) if target.is_dir() else int(os.path.lexists(target))
         problems.extend(lib.problems)
+        problems.extend(synonyms.load_dirs([target])[1])
     for problem in problems:
         print(problem, file=sys.stderr)
     where = ", ".join(path_text(t) for t in targets)
@@ -93,6 +94,7 @@ def run_search(args: argparse.Namespace) -> int:
                     "layer": h.reply.layer,
                     "field": h.field,
                     "typo": h.typo,
+                    "partial": h.partial,
                 }
                 for h in hits
             ],
@@ -109,7 +111,8 @@ def run_search(args: argparse.Namespace) -> int:
     for col in ("id", "shortcode", "title", "score"):
         table.add_column(col, justify="right" if col == "score" else "left")
     for h in hits:
-        table.add_row(Text(h.reply.id), Text(h.reply.shortcode), Text(one_line(h.reply.title)), f"{h.score:.0f}")
+        mark = " ≈" if h.partial else ""  # found by shared words, not as typed
+        table.add_row(Text(h.reply.id), Text(h.reply.shortcode), Text(one_line(h.reply.title) + mark), f"{h.score:.0f}")
     console = Console()
     if hits:
         console.print(table)

@@ -28,7 +28,7 @@ LAYERS = (PERSONAL, LIBRARY, SHOP)
 
 _REPLY_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*reply[ \t]*\]\]", re.MULTILINE)
 _FIELDS = {"id", "title", "shortcode", "tags", "body", "category"}
-_TOP_LEVEL = {"category", "reply"}
+_TOP_LEVEL = {"category", "reply", "synonyms"}  # synonyms: read by quickreply/synonyms.py
 _SHORTCODE = re.compile(r"[0-9A-Za-z_-]{1,32}")
 #: A category file holds tens of replies (~10 KB); a file this big is not one.
 MAX_FILE_BYTES = 4 << 20
@@ -90,11 +90,11 @@ def load_file(path: Path, layer: str = LIBRARY) -> tuple[list[Reply], list[Probl
     lines = [text.count("\n", 0, m.start()) + 1 for m in _REPLY_HEADER.finditer(text)]
     extra = sorted(set(data) - _TOP_LEVEL)
     if extra:
-        return [], [Problem(where, 0, f"unknown key {quoted(extra[0], 40)} (a reply file has category and [[reply]] tables)")]
+        return [], [Problem(where, 0, f"unknown key {quoted(extra[0], 40)} (a reply file has category, [[reply]] and [synonyms] tables)")]
     default_category = data.get("category", path.stem)
     if not isinstance(default_category, str):
         return [], [Problem(where, 1, "category must be a string")]
-    problem = _name_problem("category", default_category)
+    problem = name_problem("category", default_category)
     if problem:
         return [], [Problem(where, 1, problem)]
     entries = data.get("reply", [])
@@ -112,7 +112,7 @@ def load_file(path: Path, layer: str = LIBRARY) -> tuple[list[Reply], list[Probl
     return replies, problems
 
 
-def _name_problem(name: str, value: str) -> str:
+def name_problem(name: str, value: str) -> str:
     """Why an id, title, tag or category cannot be shown on one line ('' if it can)."""
     limit = MAX_NAME_CHARS[name]
     if len(value) > limit:
@@ -132,7 +132,7 @@ def _reply(entry: object, category: str, layer: str, where: str, line: int) -> t
     rid = rid.strip()
     if not rid:
         return None, "id is empty"
-    problem = _name_problem("id", rid)
+    problem = name_problem("id", rid)
     if problem:
         return None, problem
     who = f"reply {literal(rid)}"
@@ -153,7 +153,7 @@ def _reply(entry: object, category: str, layer: str, where: str, line: int) -> t
     title = entry["title"].strip()
     if not title:
         return None, f"{who}: title is empty"
-    problem = _name_problem("title", title)
+    problem = name_problem("title", title)
     if problem:
         return None, f"{who}: {problem}"
     shortcode = entry.get("shortcode", "")
@@ -163,13 +163,13 @@ def _reply(entry: object, category: str, layer: str, where: str, line: int) -> t
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         return None, f"{who}: tags must be a list of strings"
     for tag in tags:
-        problem = _name_problem("tag", tag)
+        problem = name_problem("tag", tag)
         if problem:
             return None, f"{who}: {problem}"
     cat = entry.get("category", category)
     if not isinstance(cat, str):
         return None, f"{who}: category must be a string"
-    problem = _name_problem("category", cat)
+    problem = name_problem("category", cat)
     if problem:
         return None, f"{who}: {problem}"
     bad_vars = unknown(body)

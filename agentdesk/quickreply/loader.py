@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from agentdesk.quickreply import library, pinyin
+from agentdesk.quickreply import library, pinyin, synonyms
 from agentdesk.quickreply.search import ReplyIndex
 from agentdesk.store import Store, quickreplies
 
@@ -45,13 +45,18 @@ def open_library(
     bundled: Path | None = None,
     only: Path | None = None,
 ) -> Opened:
-    """The merged library (``only``: just the library in that path, as deployed there)."""
+    """The merged library (``only``: just the library in that path, as deployed there),
+    with the synonym groups of the same files."""
     if only is not None:
         lib = library.load_dir(only)
+        groups, problems = synonyms.load_dirs([only])
     else:
         lib = library.load_all(
             personal=personal, library=bundled, shop_items=store.read(quickreplies.shop_replies)
         )
-    keys, computed = keys_for(store, reply_texts(lib.replies))
-    index = ReplyIndex(lib.replies, pinyin.Syllables(keys).of, usage=store.read(quickreplies.usage, now))
+        groups, problems = synonyms.load_all(personal=personal, library=bundled)
+    lib.problems.extend(problems)
+    keys, computed = keys_for(store, reply_texts(lib.replies) + [w for g in groups for w in g])
+    index = ReplyIndex(lib.replies, pinyin.Syllables(keys).of, usage=store.read(quickreplies.usage, now),
+                       synonyms=groups)
     return Opened(index, lib, computed)

@@ -18,6 +18,11 @@ Per keystroke the work is bounded, so a 100k-reply library stays inside one fram
 * **early stop** – candidates are examined in library order until ``enough`` match; the
   survivors are scored (field, position, frecency, the conversation's context) and the
   best are returned with the matched characters to highlight.
+
+When fewer replies match than asked for, the rest are ranked by what they share with
+the query – characters, pinyin, words, the trade's synonyms, BM25-weighted – and come
+after, marked ``partial`` (:mod:`agentdesk.quickreply.overlap`). The suggestions over a
+customer's message use that same ranking.
 """
 
 from __future__ import annotations
@@ -32,12 +37,16 @@ from dataclasses import dataclass
 from itertools import chain
 
 from agentdesk.quickreply.library import Reply
+from agentdesk.quickreply.overlap import OverlapIndex
 from agentdesk.quickreply.pinyin import HAN
+from agentdesk.quickreply.synonyms import Group
 
 FIELDS = ("shortcode", "title", "tags", "body")
 _TIER = {"shortcode": 600.0, "title": 300.0, "tags": 220.0, "body": 100.0}
+#: A reply holding the query as typed (in its body) counts this share of the best
+#: shared-words score more than one that only shares words (see ``_with_partial``).
+LITERAL_BONUS = 0.3
 _LATIN = re.compile(r"[a-z0-9]+")
-_HAN_BIGRAM = re.compile(r"(?=([\u3400-\u9fff]{2}))")
 #: Which reply categories suit a conversation group (context boost).
 GROUP_CATEGORIES = {
     "售前": ("售前", "活动与优惠", "通用"),
@@ -54,6 +63,8 @@ class Hit:
     #: Matched character ranges, per field ("title", "body", "tags", "shortcode").
     spans: dict[str, tuple[tuple[int, int], ...]]
     typo: bool = False
+    #: Found by shared words (characters, pinyin, synonyms), not by the query as typed.
+    partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,7 @@ class ReplyIndex:
         usage: dict[str, float] | None = None,
         enough: int = 80,
         budget: int = 2500,
+        synonyms: Iterable[Group] = (),
     ) -> None:
         self.replies = replies
         self.usage = usage or {}
@@ -114,7 +126,7 @@ class ReplyIndex:
         for i, r in enumerate(replies):
             self._add(i, r, syllables, vocab)
         self._vocab = sorted(vocab)
-        self._bigrams = self._build_bigrams()
+        self.overlap = OverlapIndex(replies, syllables, synonyms)
         self._position = {r.id: i for i, r in enumerate(replies)}
         self._suggested: dict[str, dict[int, float]] = {}
         self._last: list[tuple[int, int]] = []
@@ -184,7 +196,48 @@ class ReplyIndex:
                 hits.extend(h for h in self._rank(more, alt, context, typo=True) if h[0] not in seen)
                 seen.update(i for i, _ in more)
         best = heapq.nlargest(limit, hits, key=lambda h: h[1])
-        return [self._hit(i, score, matched_query, matched_query != q) for i, score, matched_query in best]
+        out = [self._hit(i, score, matched_query, matched_query != q) for i, score, matched_query in best]
+        if len(out) < limit and not (len(q) == 1 and _LATIN.fullmatch(q)):
+            return self._with_partial(q, out, limit, context)
+        return out
+
+    def _with_partial(self, q: str, found: list[Hit], limit: int, context: Context | None) -> list[Hit]:
+        """Fewer matches than asked for: those in a shortcode, title or tags first; then
+        the body-only and typo matches and the replies sharing words with the query,
+        together by shared words (a literal match counts a bonus, :data:`LITERAL_BONUS`
+        of the best score)."""
+        strong = [h for h in found if h.field != "body" and not h.typo]
+        weak = {self._position[h.reply.id]: h for h in found if h.field == "body" or h.typo}
+        categories = GROUP_CATEGORIES.get(context.group, ()) if context else ()
+        usage = self.usage
+
+        def boost(i: int) -> float:
+            r = self.replies[i]
+            return (0.5 if r.category in categories else 0.0) + 0.3 * math.log2(1 + usage.get(r.id, 0.0))
+
+        exclude = {self._position[h.reply.id] for h in strong}
+        pool = self.overlap.rank(q, limit - len(strong) + len(weak), exclude=exclude, boost=boost)
+        bonus = LITERAL_BONUS * max((p.score for p in pool), default=1.0)
+        ranked: list[tuple[float, Hit]] = []
+        for p in pool:
+            if p.index in weak:
+                ranked.append((p.score + bonus, weak.pop(p.index)))
+            else:
+                hit = Hit(self.replies[p.index], p.score, "body", self._word_spans(p.index, p.words), partial=True)
+                ranked.append((p.score, hit))
+        ranked.extend((bonus, h) for h in weak.values())
+        ranked.sort(key=lambda e: e[0], reverse=True)
+        return strong + [h for _, h in ranked[: limit - len(strong)]]
+
+    def _word_spans(self, i: int, words: tuple[str, ...]) -> dict[str, tuple[tuple[int, int], ...]]:
+        r = self.replies[i]
+        spans: dict[str, tuple[tuple[int, int], ...]] = {}
+        for name, text in (("title", r.title), ("body", r.body)):
+            low = text.lower()
+            found = sorted({(m, m + len(w)) for w in words for m in _find_all(low, w)})
+            if found:
+                spans[name] = tuple(found)
+        return spans
 
     def _matches(self, q: str) -> list[tuple[int, int]]:
         prev = self._state
@@ -330,37 +383,14 @@ class ReplyIndex:
 
     # -- suggestions ------------------------------------------------------------------
 
-    def _build_bigrams(self) -> dict[str, array]:
-        post: dict[str, array] = defaultdict(lambda: array("i"))
-        for i, r in enumerate(self.replies):
-            head = r.title + " " + " ".join(r.tags)
-            grams = set(_HAN_BIGRAM.findall(head)) | set(_HAN_BIGRAM.findall(r.body))
-            for g in grams:
-                post[g].append(i)
-        return dict(post)
-
     def _suggest_scores(self, message: str) -> dict[int, float]:
-        """Replies sharing words (Han bigrams, weighted by rarity) with the message."""
+        """Replies sharing words with the message (see :mod:`agentdesk.quickreply.overlap`)."""
         cached = self._suggested.get(message)
         if cached is not None:
             return cached
         if len(self._suggested) > 64:
             self._suggested.clear()
-        self._suggested[message] = scores = self._compute_suggest(message)
-        return scores
-
-    def _compute_suggest(self, message: str) -> dict[int, float]:
-        n = len(self.replies) or 1
-        scores: dict[int, float] = defaultdict(float)
-        for g in set(_HAN_BIGRAM.findall(message)):
-            post = self._bigrams.get(g)
-            if not post or len(post) > max(3, n // 5):
-                continue
-            idf = math.log(n / len(post)) + 1.0
-            for i in post[:5000]:
-                r = self.replies[i]
-                weight = 3.0 if g in r.title or g in r.tags else 1.0
-                scores[i] += idf * weight
+        self._suggested[message] = scores = dict(self.overlap.scores(message))
         return scores
 
     def suggest(self, message: str, *, limit: int = 3, context: Context | None = None) -> list[Hit]:
@@ -381,6 +411,13 @@ class ReplyIndex:
 
 
 _BREAKS = frozenset("\x1f \t\n")
+
+
+def _find_all(text: str, word: str) -> Iterator[int]:
+    start = text.find(word)
+    while start >= 0 and word:
+        yield start
+        start = text.find(word, start + len(word))
 
 
 def _fold(text: str) -> str:

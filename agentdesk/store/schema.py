@@ -208,6 +208,81 @@ MIGRATIONS: list[str] = [
     );
     CREATE UNIQUE INDEX ux_problems_key ON problems (resource, key);
     """,
+    # 7: Find (issue 14): full-text indexes of the message history, customers and orders.
+    # Self-contained (it reads only tables of migrations 1-5). See store/textindex.py for
+    # the two tables of an index, store/history.py and store/lookup.py for their use.
+    """
+    -- A message's place in the history index. docid = (seconds << 10) + a slot, so docid
+    -- order is time order and "newest first" is a descending rowid scan (seconds, not
+    -- milliseconds: the gaps between postings, which FTS5 stores, stay small). A removed
+    -- message (a withdrawn reply) keeps its row with message_id NULL: its postings stay in
+    -- the contentless tables and now lead nowhere; docids are never reused.
+    CREATE TABLE search_docs (docid INTEGER PRIMARY KEY, message_id INTEGER UNIQUE);
+    CREATE VIRTUAL TABLE search_tri USING fts5(text, content='', columnsize=0, detail=none,
+        tokenize='trigram case_sensitive 0');
+    CREATE VIRTUAL TABLE search_chars USING fts5(chars, content='', columnsize=0, detail=none,
+        tokenize="unicode61 remove_diacritics 0 categories 'L* N* M* P* S* C* Z*' separators ' '");
+    -- What is not indexed yet: messages above 'search.indexed_to' (every writer indexes
+    -- what it wrote in its own transaction; anything else – a bulk import – waits for the
+    -- background indexer), below 'search.backfill_below' (cached before the index existed:
+    -- indexed newest first in short transactions; 'search.backfill_total' is where that
+    -- started) and edited ones, queued here. A search scans them meanwhile.
+    CREATE TABLE search_queue (message_id INTEGER PRIMARY KEY);
+    CREATE TRIGGER search_message_removed AFTER DELETE ON messages BEGIN
+        UPDATE search_docs SET message_id = NULL WHERE message_id = old.id;
+        DELETE FROM search_queue WHERE message_id = old.id;
+        -- SQLite hands the highest rowid out again once it is gone: look from below it
+        UPDATE meta SET value = (SELECT coalesce(max(id), 0) FROM messages)
+            WHERE key = 'search.indexed_to' AND CAST(value AS INTEGER) > (SELECT coalesce(max(id), 0) FROM messages);
+    END;
+    CREATE TRIGGER search_message_edited AFTER UPDATE OF body ON messages
+    WHEN new.body IS NOT old.body BEGIN
+        UPDATE search_docs SET message_id = NULL WHERE message_id = old.id;
+        INSERT OR IGNORE INTO search_queue (message_id) VALUES (new.id);
+    END;
+    INSERT OR REPLACE INTO meta (key, value)
+        SELECT 'search.indexed_to', coalesce(max(id), 0) FROM messages;
+    INSERT OR REPLACE INTO meta (key, value)
+        SELECT 'search.backfill_below', coalesce(max(id), 0) + 1 FROM messages;
+    INSERT OR REPLACE INTO meta (key, value)
+        SELECT 'search.backfill_total', coalesce(max(id), 0) + 1 FROM messages;
+
+    -- Customers (name, its pinyin and initials, location, tags) and orders (id, tracking
+    -- number), one index; docids of customers and orders live in separate ranges (see
+    -- store/lookup.py). A changed text gets a new docid and its old row ref NULL.
+    -- ``text``: what was indexed, folded; a candidate is checked against it in one read.
+    CREATE TABLE find_keys (docid INTEGER PRIMARY KEY, kind TEXT NOT NULL, ref TEXT, text TEXT NOT NULL);
+    CREATE UNIQUE INDEX ux_find_keys ON find_keys (kind, ref) WHERE ref IS NOT NULL;
+    CREATE VIRTUAL TABLE find_tri USING fts5(text, content='', columnsize=0, detail=none,
+        tokenize='trigram case_sensitive 0');
+    CREATE VIRTUAL TABLE find_pairs USING fts5(pairs, content='', columnsize=0, detail=none,
+        tokenize='trigram case_sensitive 0');
+    CREATE TABLE find_queue (kind TEXT NOT NULL, ref TEXT NOT NULL, PRIMARY KEY (kind, ref)) WITHOUT ROWID;
+    CREATE TRIGGER find_customer_added AFTER INSERT ON customers BEGIN
+        INSERT OR IGNORE INTO find_queue (kind, ref) VALUES ('customer', new.id);
+    END;
+    CREATE TRIGGER find_customer_changed AFTER UPDATE OF name, location, tags ON customers
+    WHEN (new.name, new.location, new.tags) IS NOT (old.name, old.location, old.tags) BEGIN
+        INSERT OR IGNORE INTO find_queue (kind, ref) VALUES ('customer', new.id);
+    END;
+    CREATE TRIGGER find_customer_removed AFTER DELETE ON customers BEGIN
+        UPDATE find_keys SET ref = NULL WHERE kind = 'customer' AND ref = old.id;
+    END;
+    CREATE TRIGGER find_order_added AFTER INSERT ON orders BEGIN
+        INSERT OR IGNORE INTO find_queue (kind, ref) VALUES ('order', new.id);
+    END;
+    CREATE TRIGGER find_order_changed AFTER UPDATE OF tracking_no ON orders
+    WHEN new.tracking_no IS NOT old.tracking_no BEGIN
+        INSERT OR IGNORE INTO find_queue (kind, ref) VALUES ('order', new.id);
+    END;
+    CREATE TRIGGER find_order_removed AFTER DELETE ON orders BEGIN
+        UPDATE find_keys SET ref = NULL WHERE kind = 'order' AND ref = old.id;
+    END;
+    -- Customers and orders cached before: queued here in one statement each (a shop has
+    -- far fewer of them than messages; the indexer works the queue off in chunks).
+    INSERT OR IGNORE INTO find_queue (kind, ref) SELECT 'customer', id FROM customers;
+    INSERT OR IGNORE INTO find_queue (kind, ref) SELECT 'order', id FROM orders;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

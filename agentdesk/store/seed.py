@@ -6,7 +6,7 @@ import json
 import sqlite3
 
 from agentdesk.demo.fixtures import ShopData
-from agentdesk.store import writes
+from agentdesk.store import lookup, writes
 
 
 def write_shop(conn: sqlite3.Connection, data: ShopData, *, me: str | None = None) -> None:
@@ -64,3 +64,4 @@ def write_shop(conn: sqlite3.Connection, data: ShopData, *, me: str | None = Non
         [(f"f_{n:06d}", f.customer_id, f.order_id, f.conversation_id, f.agent_id, f.due_at, f.note, f.created_at)
          for n, f in enumerate(sorted(data.followups, key=lambda f: f.due_at), 1)],
     )
+    lookup.index_new(conn, limit=len(data.customers) + len(data.orders) + 1)

@@ -71,3 +71,21 @@ def last_customer_text(conn: sqlite3.Connection, conversation_id: str) -> str:
         [conversation_id],
     ).fetchone()
     return r[0] if r else ""
+
+
+def around(
+    conn: sqlite3.Connection, conversation_id: str, message_id: int, *, before: int = 10, limit: int = 50
+) -> tuple[list[Message], bool, bool] | None:
+    """A window that opens the thread at one message: up to ``before`` messages before it,
+    it, and up to ``limit`` after, oldest first, with whether older and newer messages
+    exist beyond it. None when the message is not in this conversation (any more)."""
+    r = conn.execute("SELECT at, id FROM messages WHERE id = ? AND conversation_id = ?",
+                     [message_id, conversation_id]).fetchone()
+    if r is None:
+        return None
+    key = (r[0], r[1])
+    earlier = older(conn, conversation_id, key, before + 1)
+    later = conn.execute(_SELECT + " AND (m.at, m.id) >= (?, ?) ORDER BY m.at, m.id LIMIT ?",
+                         [conversation_id, *key, limit + 2]).fetchall()
+    has_newer = len(later) > limit + 1
+    return earlier[-before:] + [message(x) for x in later[:limit + 1]], len(earlier) > before, has_newer

@@ -8,6 +8,7 @@ import json
 import sqlite3
 
 from agentdesk.safetext import one_line
+from agentdesk.store import history
 
 #: Senders whose words become the inbox preview.
 _PREVIEW_SENDERS = ("customer", "agent", "bot")
@@ -62,6 +63,7 @@ def add_message(
             "last_message_at = max(last_message_at, ?) WHERE id = ?",
             [preview, at, conversation_id],
         )
+    history.index_new(conn)  # searchable from the same commit on
     return int(cur.lastrowid)
 
 

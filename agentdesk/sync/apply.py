@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from agentdesk.store import writes
+from agentdesk.store import history, writes
+
 
 
 def _json(value) -> str:
@@ -199,6 +200,7 @@ def messages(conn: sqlite3.Connection, batch: list[dict]) -> list[dict]:
         [(m["conversation_id"], m["sender"], m["agent_id"], m["body"], m["at"], m["id"], m["client_id"], m["seq"],
           int(m["auto"]), _json(m["meta"]) if m["meta"] else None) for m in fresh],
     )
+    history.index_new(conn, limit=len(fresh) + 1000)  # searchable from this page's commit on
     by_conv: dict[str, list[dict]] = {}
     for m in fresh:
         by_conv.setdefault(m["conversation_id"], []).append(m)

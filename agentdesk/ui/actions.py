@@ -6,12 +6,13 @@ monitor mode hides those). Bindings, the footer, the help overlay and the comman
 palette are all built from this list, so they can never disagree.
 
 Scopes: ``app`` bindings use Alt/Ctrl/F-keys and work while typing; ``inbox`` bindings
-are single letters owned by the inbox list (the tab keys also by the follow-up list), so
-they never fire in the composer.
+are single letters owned by the inbox list (the tab keys also by the follow-up list), and
+``thread`` ones owned by the thread, so they never fire in the composer.
 
 Keys are handled in arrival order (:mod:`agentdesk.ui.key_order`): an "anywhere" key
 pressed right after some typing acts after those characters are in the draft, whatever
-kind of binding it is.
+kind of binding it is (so what was typed before Ctrl+F lands in the draft, not in the
+Find box).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("app.next", "alt+j", "next_conversation", "act.next", "app", key_display="Alt+J"),
     ActionSpec("app.prev", "alt+k", "prev_conversation", "act.prev", "app", key_display="Alt+K"),
     ActionSpec("app.longest", "alt+w", "longest_waiting", "act.longest", "app", key_display="Alt+W"),
+    ActionSpec("app.find", "ctrl+f", "find", "act.find", "app", key_display="Ctrl+F"),
     ActionSpec("app.inbox", "escape", "focus_inbox", "act.inbox", "app", show=False, key_display="Esc"),
     ActionSpec("app.help", "f1", "help", "act.help", "app", priority=True, key_display="F1"),
     ActionSpec("app.help_q", "question_mark", "help", "act.help", "app", show=False, key_display="?", palette=False),
@@ -85,6 +87,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("inbox.followups", "f", "app.tab('followups')", "act.tab_followups", "inbox", key_display="f"),
     ActionSpec("inbox.status", "s", "app.cycle_status", "act.status", "inbox", key_display="s"),
     ActionSpec("inbox.group", "g", "app.cycle_group", "act.group", "inbox", key_display="g"),
+    ActionSpec("thread.next_match", "n", "next_match(1)", "act.next_match", "thread", key_display="n", palette=False),
+    ActionSpec("thread.prev_match", "N", "next_match(-1)", "act.prev_match", "thread", key_display="N", palette=False),
     ActionSpec("composer.send", "enter", "send", "act.send", "composer", write=True, key_display="Enter", palette=False),
     # New line: only keys that arrive as themselves. Ctrl+J is LF everywhere; Shift+Enter
     # only where the terminal reports it (the kitty keyboard protocol); Alt+Enter is

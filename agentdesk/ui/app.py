@@ -63,6 +63,8 @@ from agentdesk.ui.widgets.followup_list import FollowupList
 from agentdesk.ui.widgets.thread_title import handoff_text, title_text
 from agentdesk.ui.widgets.thread_view import ThreadView
 from agentdesk.ui.cache_readers import PAGE, STATUS_CYCLE, THREAD_PAGE, CacheReaders
+from agentdesk.ui.find_host import FindHost
+from agentdesk.ui.widgets.thread_search import ThreadSearchBar
 from agentdesk.ui.sync_host import SyncHost
 from agentdesk.ui.textual_internals import read_alt_keys
 from agentdesk.ui.workflows import WorkflowMixin
@@ -71,7 +73,7 @@ from agentdesk.ui.workflows import WorkflowMixin
 ASIDE = 50
 
 
-class AgentDeskApp(KeyOrder, WorkflowMixin, SyncHost, CacheReaders, App[int]):
+class AgentDeskApp(KeyOrder, FindHost, WorkflowMixin, SyncHost, CacheReaders, App[int]):
     CSS_PATH = "agentdesk.tcss"
     TITLE = "agentdesk"
     BINDINGS = actions.bindings("app")
@@ -144,6 +146,7 @@ class AgentDeskApp(KeyOrder, WorkflowMixin, SyncHost, CacheReaders, App[int]):
                 yield Static(id="thread-title")
                 yield Static(id="handoff-banner")
                 yield ThreadView(now=now, t=t, id="thread")
+                yield ThreadSearchBar(t=t, id="thread-search")
                 yield Static(id="suggestions")
                 yield Composer(t=t, keymap=self.keymap, id="composer")
             yield Sidebar(now=now, t=t, id="sidebar")
@@ -249,21 +252,23 @@ class AgentDeskApp(KeyOrder, WorkflowMixin, SyncHost, CacheReaders, App[int]):
         self.post_message(TabCounts(f, counts))
 
     @work(thread=True, exclusive=True, group="conversation", exit_on_error=False)
-    def load_conversation(self, row: InboxRow) -> None:
+    def load_conversation(self, row: InboxRow, marked: int | None = None, terms: tuple[str, ...] = (),
+                          query: str = "") -> None:
+        """The thread (at its newest message, or opened at ``marked`` with the matches of
+        ``query`` in it), the draft, the customer card."""
         def read(conn):
-            msgs = thread.latest(conn, row.id, THREAD_PAGE + 1)
-            card = customers.card(conn, row.customer_id)
-            return msgs, card
+            window = self.read_thread_at(conn, row.id, marked, query)
+            return window, customers.card(conn, row.customer_id)
 
         # The draft as the agent left it: after the draft saves still queued for it.
         pending_draft = self.store.queue_read(writes.get_draft, row.id)
-        msgs, card = self.store.read(read)
+        (msgs, has_older, has_newer, at, matches), card = self.store.read(read)
         draft = pending_draft.result()
         handoff = self.store.read(thread.latest_handoff, row.id)
         if row.unread and not self.read_only:
             self.store.write(writes.mark_read, row.id)
-        has_older = len(msgs) > THREAD_PAGE
-        self.post_message(ConversationLoaded(row, msgs[-THREAD_PAGE:], has_older, draft, card, handoff))
+        self.post_message(ConversationLoaded(row, msgs, has_older, draft, card, handoff, marked=at,
+                                             has_newer=has_newer, terms=terms, matches=matches, query=query))
 
     @work(thread=True, exclusive=True, group="longest", exit_on_error=False)
     def find_longest_waiting(self) -> None:
@@ -393,6 +398,7 @@ class AgentDeskApp(KeyOrder, WorkflowMixin, SyncHost, CacheReaders, App[int]):
             self.first_paint_ms = (time.perf_counter() - self.started) * 1000
             self.log(f"inbox first paint after {self.first_paint_ms:.1f} ms")
             self.check_cache()
+            self.run_indexer()
         if event.open_kept and lst.highlighted and lst.highlighted.id == event.keep:
             self._open(lst.highlighted)
 
@@ -419,7 +425,8 @@ class AgentDeskApp(KeyOrder, WorkflowMixin, SyncHost, CacheReaders, App[int]):
     def _opened(self, event: InboxList.Opened) -> None:
         self._open(event.row)
 
-    def _open(self, row: InboxRow, focus_composer: bool = True) -> None:
+    def _open(self, row: InboxRow, focus_composer: bool = True, *, marked: int | None = None,
+              terms: tuple[str, ...] = (), query: str = "") -> None:
         composer = self.query_one(Composer)
         composer.flush_draft()
         self.current = row
@@ -429,7 +436,7 @@ class AgentDeskApp(KeyOrder, WorkflowMixin, SyncHost, CacheReaders, App[int]):
         self.query_one(InboxList).opened_id = row.id
         self.query_one(InboxList).refresh()
         self._render_thread_title()
-        self.load_conversation(row)
+        self.load_conversation(row, marked, terms, query)
         if not self.read_only:
             composer.disabled = False
             composer.begin(row.id)
@@ -442,12 +449,14 @@ class AgentDeskApp(KeyOrder, WorkflowMixin, SyncHost, CacheReaders, App[int]):
             return
         if self.current is None or event.row.id != self.current.id:
             return
-        self.query_one(ThreadView).show(event.row.id, event.row.customer_name, event.messages, event.has_older)
+        self.query_one(ThreadView).show(event.row.id, event.row.customer_name, event.messages, event.has_older,
+                                        has_newer=event.has_newer, marked=event.marked)
         self.query_one(Composer).load_draft(event.row.id, event.draft)
         self.query_one(Sidebar).show(event.card, event.row.id)
         self.card = event.card
         self._show_handoff(event.handoff)
         self._update_suggestions()
+        self.show_search(event)
         if event.row.unread:
             self._refresh_inbox()
 
@@ -475,6 +484,10 @@ class AgentDeskApp(KeyOrder, WorkflowMixin, SyncHost, CacheReaders, App[int]):
         if not self._main_screen_up():  # a worker's answer can land while the app shuts down
             return
         view = self.query_one(ThreadView)
+        if view.has_newer and view.conversation_id == event.conversation_id and self.current is not None:
+            self.load_conversation(self.current)  # reading old history: go to the newest, with the reply
+            self._refresh_inbox()
+            return
         view.append(event.conversation_id, event.messages)  # shown at once …
         if view.conversation_id == event.conversation_id and view.messages:
             # … and re-read after everything before it: the sync may already have
@@ -506,6 +519,8 @@ class AgentDeskApp(KeyOrder, WorkflowMixin, SyncHost, CacheReaders, App[int]):
             self._triage_dirty = True  # coalesced like the inbox: one pass per 0.3 s
         if changes.followups:
             self.load_followups()
+        if changes.customers:
+            self.run_indexer()  # new or changed customers and orders: into Find's index
         current = self.current
         if current is not None:
             if current.id in changes.threads:
@@ -530,6 +545,20 @@ class AgentDeskApp(KeyOrder, WorkflowMixin, SyncHost, CacheReaders, App[int]):
         if self._inbox_dirty and self._main_screen_up():
             self._inbox_dirty = False
             self._refresh_inbox()
+
+    # -- Find's hooks (see FindHost) ------------------------------------------------------
+
+    def thread_view(self) -> ThreadView | None:
+        return self.screen_stack[0].query_one(ThreadView) if self._main_screen_up() else None
+
+    def thread_search_bar(self) -> ThreadSearchBar | None:
+        return self.screen_stack[0].query_one(ThreadSearchBar) if self._main_screen_up() else None
+
+    def open_found(self, row: InboxRow, marked: int | None, terms: tuple[str, ...], query: str) -> None:
+        """A Find result: the conversation, at the message (the thread has focus to read
+        it, the composer is ready), or a customer's conversation with the composer focused."""
+        if self._main_screen_up():
+            self._open(row, focus_composer=marked is None, marked=marked, terms=terms, query=query)
 
     def _main_screen_up(self) -> bool:
         """Sync news can arrive while the app shuts down: only act while the panes exist."""

@@ -38,6 +38,14 @@ class ConversationLoaded(Message):
     draft: str
     card: CustomerCard | None
     handoff: ChatMessage | None = None  # the newest transfer line, for the banner
+    #: Opened at this message (from Find): the thread is a window around it …
+    marked: int | None = None
+    has_newer: bool = False
+    #: … with these words highlighted (folded), their matches in this conversation
+    #: (newest first) and the query as typed, for the thread's search bar.
+    terms: tuple[str, ...] = ()
+    matches: tuple[int, ...] = ()
+    query: str = ""
 
 
 @dataclass
@@ -45,6 +53,50 @@ class OlderLoaded(Message):
     conversation_id: str
     messages: list[ChatMessage]
     has_older: bool
+
+
+@dataclass
+class NewerLoaded(Message):
+    conversation_id: str
+    messages: list[ChatMessage]
+    has_newer: bool
+
+
+@dataclass
+class ThreadWindow(Message):
+    """The thread around one message (a search match that was not loaded)."""
+
+    conversation_id: str
+    messages: list[ChatMessage]
+    has_older: bool
+    has_newer: bool
+    marked: int
+
+
+@dataclass
+class ThreadMatches(Message):
+    """Where a search inside the open thread matches, newest first."""
+
+    conversation_id: str
+    query: str
+    terms: tuple[str, ...]
+    matches: list[int]
+
+
+@dataclass
+class FindAnswered(Message):
+    """Find's first answer for what was typed (agentdesk.find.finder.Found)."""
+
+    generation: int
+    found: object
+
+
+@dataclass
+class FindMore(Message):
+    """The next page of Find's messages (agentdesk.store.history.Page)."""
+
+    generation: int
+    page: object
 
 
 @dataclass

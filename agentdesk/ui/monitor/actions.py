@@ -21,6 +21,7 @@ BOARD: tuple[ActionSpec, ...] = (
     ActionSpec("monitor.agent", "c", "cycle_agent", "act.agent_filter", "app", key_display="c"),
     ActionSpec("monitor.order", "o", "toggle_order", "act.order", "app", key_display="o"),
     ActionSpec("app.longest", "alt+w", "longest_waiting", "act.longest_read", "app", key_display="Alt+W"),
+    ActionSpec("app.find", "ctrl+f", "find", "act.find_read", "app", key_display="Ctrl+F"),
     ActionSpec("app.help", "f1", "help", "act.help", "app", priority=True, key_display="F1"),
     ActionSpec("app.help_q", "question_mark", "help", "act.help", "app", show=False, key_display="?", palette=False),
     ActionSpec("app.palette", "ctrl+p", "command_palette", "act.palette", "app", show=False, key_display="Ctrl+P", palette=False),
@@ -50,8 +51,9 @@ def inbox_specs() -> list[ActionSpec]:
 
 
 def all_specs() -> list[ActionSpec]:
-    """What help and the palette offer in the monitor."""
-    return [*BOARD, *inbox_specs(), *CONVERSATION]
+    """What help and the palette offer in the monitor (the thread's own keys, n / N, are
+    the workstation's: the thread is the same widget)."""
+    return [*BOARD, *inbox_specs(), *CONVERSATION, *(a for a in ACTIONS if a.scope == "thread")]
 
 
 def allowed(action: str, parameters: tuple, on_board: bool = True) -> bool:

@@ -42,6 +42,8 @@ from agentdesk.ui.monitor.screens import BoardScreen, ConversationScreen
 from agentdesk.ui.monitor.traffic_chart import TrafficChart
 from agentdesk.ui.screens.help import HelpScreen
 from agentdesk.ui.cache_readers import PAGE, STATUS_CYCLE, THREAD_PAGE, CacheReaders
+from agentdesk.ui.find_host import FindHost
+from agentdesk.ui.widgets.thread_search import ThreadSearchBar
 from agentdesk.ui.sync_host import SyncHost
 from agentdesk.ui.widgets.header import HeaderBar
 from agentdesk.ui.widgets.inbox_list import InboxList
@@ -83,7 +85,7 @@ class ListCount(Message):
     count: int
 
 
-class MonitorApp(KeyOrder, SyncHost, CacheReaders, App[int]):
+class MonitorApp(KeyOrder, FindHost, SyncHost, CacheReaders, App[int]):
     CSS_PATH = ["../agentdesk.tcss", "monitor.tcss"]
     TITLE = "agentdesk monitor"
     BINDINGS = [spec.binding() for spec in BOARD]
@@ -149,6 +151,7 @@ class MonitorApp(KeyOrder, SyncHost, CacheReaders, App[int]):
         self._show_filter()
         self.load_identity()
         self.load_board()
+        self.run_indexer()
         self.set_interval(1.0, self._tick)
         if not self.start_sync():
             for header in self._headers():
@@ -205,13 +208,15 @@ class MonitorApp(KeyOrder, SyncHost, CacheReaders, App[int]):
         self.post_message(ListCount(f, self.store.read(inbox.count, f)))
 
     @work(thread=True, exclusive=True, group="conversation", exit_on_error=False)
-    def load_conversation(self, row: InboxRow) -> None:
+    def load_conversation(self, row: InboxRow, marked: int | None = None, terms: tuple[str, ...] = (),
+                          query: str = "") -> None:
         def read(conn):
-            return (thread.latest(conn, row.id, THREAD_PAGE + 1), customers.card(conn, row.customer_id),
+            return (self.read_thread_at(conn, row.id, marked, query), customers.card(conn, row.customer_id),
                     thread.latest_handoff(conn, row.id))
 
-        msgs, card, handoff = self.store.read(read)
-        self.post_message(ConversationLoaded(row, msgs[-THREAD_PAGE:], len(msgs) > THREAD_PAGE, "", card, handoff))
+        (msgs, has_older, has_newer, at, matches), card, handoff = self.store.read(read)
+        self.post_message(ConversationLoaded(row, msgs, has_older, "", card, handoff, marked=at, has_newer=has_newer,
+                                             terms=terms, matches=matches, query=query))
 
     @work(thread=True, exclusive=True, group="conversation-refresh", exit_on_error=False)
     def refresh_conversation(self, conversation_id: str) -> None:
@@ -297,7 +302,8 @@ class MonitorApp(KeyOrder, SyncHost, CacheReaders, App[int]):
     def _opened(self, event: InboxList.Opened) -> None:
         self._open(event.row)
 
-    def _open(self, row: InboxRow) -> None:
+    def _open(self, row: InboxRow, *, marked: int | None = None, terms: tuple[str, ...] = (),
+              query: str = "") -> None:
         self.current = row
         lst = self.board_screen.query_one(InboxList)
         lst.opened_id = row.id
@@ -305,7 +311,22 @@ class MonitorApp(KeyOrder, SyncHost, CacheReaders, App[int]):
         if not any(isinstance(s, ConversationScreen) for s in self.screen_stack):
             self.push_screen(ConversationScreen(now=self.clock.now, t=self.t))
         self._render_title()
-        self.load_conversation(row)
+        self.load_conversation(row, marked, terms, query)
+
+    # -- Find's hooks (see FindHost) -------------------------------------------------------
+
+    def thread_view(self) -> ThreadView | None:
+        screen = self._conversation_screen()
+        return screen.query_one(ThreadView) if screen is not None else None
+
+    def thread_search_bar(self) -> ThreadSearchBar | None:
+        screen = self._conversation_screen()
+        return screen.query_one(ThreadSearchBar) if screen is not None else None
+
+    def open_found(self, row: InboxRow, marked: int | None, terms: tuple[str, ...], query: str) -> None:
+        """A Find result, read-only: the conversation screen at the message."""
+        if self._board_up():
+            self._open(row, marked=marked, terms=terms, query=query)
 
     def conversation_screen_ready(self) -> None:
         """The pushed screen is composed: give it the header state and what already arrived."""
@@ -328,13 +349,15 @@ class MonitorApp(KeyOrder, SyncHost, CacheReaders, App[int]):
         if screen is None:  # the answer beat the screen's first compose
             self._early = event
             return
-        screen.query_one(ThreadView).show(event.row.id, event.row.customer_name, event.messages, event.has_older)
+        screen.query_one(ThreadView).show(event.row.id, event.row.customer_name, event.messages, event.has_older,
+                                          has_newer=event.has_newer, marked=event.marked)
         screen.query_one(Sidebar).show(event.card, event.row.id)  # type: ignore[arg-type]
         banner = screen.query_one("#handoff-banner", Static)
         line = handoff_text(event.handoff, t=self.t, agent_names=self.agent_names, now=self.clock.now())
         if line is not None:
             banner.update(line)
         banner.display = line is not None
+        self.show_search(event)
 
     @on(ConversationRefreshed)
     def _conversation_refreshed(self, event: ConversationRefreshed) -> None:
@@ -365,6 +388,8 @@ class MonitorApp(KeyOrder, SyncHost, CacheReaders, App[int]):
             self._dirty["list"] = True
         if self.current is not None and (self.current.id in changes.threads or changes.customers):
             self._dirty["conversation"] = True
+        if changes.customers:
+            self.run_indexer()  # new or changed customers and orders: into Find's index
 
     @on(SyncStatusChanged)
     def _sync_status(self, event: SyncStatusChanged) -> None:

@@ -20,6 +20,7 @@ from agentdesk.ui.monitor.traffic_chart import TrafficChart
 from agentdesk.ui.widgets.header import HeaderBar
 from agentdesk.ui.widgets.inbox_list import InboxList
 from agentdesk.ui.widgets.sidebar import Sidebar
+from agentdesk.ui.widgets.thread_search import ThreadSearchBar
 from agentdesk.ui.widgets.thread_view import ThreadView
 
 
@@ -82,6 +83,7 @@ class ConversationScreen(Screen):
                 yield Static(id="thread-title")
                 yield Static(id="handoff-banner")
                 yield ThreadView(now=now, t=t, id="thread")
+                yield ThreadSearchBar(t=t, id="thread-search")
                 yield Static(t("monitor.read_only_hint"), id="read-only-hint")
             yield Sidebar(now=now, t=t, id="sidebar")
         yield Footer()

@@ -18,7 +18,7 @@ def help_table(t: Catalog, visible: list[ActionSpec], keymap: dict[str, str] | N
     table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=True)
     table.add_column(style="bold #5fd7ff", no_wrap=True, width=14)
     table.add_column(ratio=1)
-    for scope in ("app", "inbox", "composer", "conversation"):
+    for scope in ("app", "inbox", "thread", "composer", "conversation"):
         specs = [a for a in visible if a.scope == scope]
         if not specs:
             continue

@@ -1,6 +1,7 @@
 """The quick-reply picker (话术库), opened over the composer by ``/`` or Ctrl+R.
 
-Type to filter (characters, pinyin, initials, shortcodes), ↑/↓ to move, Enter inserts
+Type to filter (characters, pinyin, initials, shortcodes; when few replies hold the
+words as typed, those sharing words with them follow, marked ≈), ↑/↓ to move, Enter inserts
 the filled reply at the composer's cursor, Ctrl+Enter inserts and sends, Tab shows the
 whole text, Ctrl+O fills from the customer's next order, Esc closes. Searching is an
 in-memory call bounded to a few milliseconds (see ``bench/quickreply.py``), so it runs
@@ -132,6 +133,8 @@ class ReplyPicker(ModalScreen[Picked | None]):
         line.append(f"  {r.category}" if r.category else "", style="dim")
         if hit.typo:
             line.append(" ~", style="dim")
+        if hit.partial:  # found by shared words (characters, pinyin, synonyms), not as typed
+            line.append(" " + self.t("picker.partial"), style="italic #87afd7")
         line.append("  ")
         body = segments(r.body, self.values, spans.get("body", ()))
         line.append_text(styled([(one_line(p), k) for p, k in body], base="dim"))
