@@ -57,7 +57,9 @@ What :func:`clean` does, in order:
 :func:`fit` and :func:`pad` apply the same model, so ``cell_len(fit(s, w)) <= w`` for
 any string. :func:`same_cells` is the model at the very last step (the app's line
 filter): it keeps Rich's cell count exactly. :func:`json_dumps` escapes what JSON
-leaves raw (C1, bidi and other format characters, surrogates) as ``\\uXXXX``.
+leaves raw (C1, bidi and other format characters, surrogates) as ``\\uXXXX``;
+:func:`inert` and :func:`editable` keep text faithful (for CSV, or a field that is
+sent on) and only take out what a terminal would act on.
 """
 
 from __future__ import annotations
@@ -292,3 +294,10 @@ def inert(text: str | None) -> str:
         return ""
     text = _CONTROLS.sub("", _ESCAPES.sub("", text))
     return _SURROGATES.sub(REPLACEMENT, _BIDI.sub("", text))
+
+
+def editable(text: str | None, *, limit: int = 2000) -> str:
+    """:func:`inert` text on one line, for a field the agent edits and then sends (an
+    address, the handoff message): harmless, yet the customer gets the very emoji and
+    joiners that were there (the screen applies the width model when it draws it)."""
+    return _SPACES.sub(" ", inert((text or "")[:limit])).strip()

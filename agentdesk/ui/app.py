@@ -25,6 +25,7 @@ from agentdesk.models import Agent, CustomerCard, InboxRow
 from agentdesk.quickreply import loader
 from agentdesk.quickreply.search import Context, ReplyIndex
 from agentdesk.quickreply.variables import context_values, fill
+from agentdesk.safetext import one_line
 from agentdesk.store import CacheError, Store, customers, inbox, outbox, quickreplies, thread, writes
 from agentdesk.workflow import sla
 from agentdesk.store.inbox import TABS, InboxFilter
@@ -57,10 +58,11 @@ from agentdesk.ui.widgets.thread_title import handoff_text, title_text
 from agentdesk.ui.widgets.thread_view import ThreadView
 from agentdesk.ui.cache_readers import PAGE, STATUS_CYCLE, THREAD_PAGE, CacheReaders
 from agentdesk.ui.sync_host import SyncHost
+from agentdesk.ui.terminal_guard import TerminalGuard
 from agentdesk.ui.workflows import WorkflowMixin
 
 
-class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
+class AgentDeskApp(TerminalGuard, WorkflowMixin, SyncHost, CacheReaders, App[int]):
     CSS_PATH = "agentdesk.tcss"
     TITLE = "agentdesk"
     BINDINGS = actions.bindings("app")
@@ -131,7 +133,7 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
 
     def on_mount(self) -> None:
         self.query_one("#inbox-tabs", Tabs).can_focus = False
-        self.query_one("#sidebar").border_title = self.t("sidebar.title")
+        self.query_one("#sidebar").border_title = Text(self.t("sidebar.title"))
         self.query_one(InboxList).focus()
         self.query_one(Composer).disabled = True
         self._show_filter()
@@ -333,7 +335,7 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
             return
         if event.filter == self.filter:
             for tab in TABS:
-                self.query_one(f"#tab-{tab}", Tab).label = f"{self.t('tab.' + tab)} {event.counts[tab]}"
+                self.query_one(f"#tab-{tab}", Tab).label = Text(f"{self.t('tab.' + tab)} {event.counts[tab]}")
 
     @on(InboxPage)
     def _inbox_page(self, event: InboxPage) -> None:
@@ -548,7 +550,7 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
         line = Text(self.t("suggest.label") + " ", style="bold")
         for n, h in enumerate(hits, 1):
             line.append(f" Alt+{n} ", style="reverse")
-            line.append_text(styled([(h.reply.title, "text")]))
+            line.append_text(styled([(one_line(h.reply.title, limit=40), "text")]))
             line.append("  ")
         bar.update(line)
         bar.display = bool(hits)
@@ -691,9 +693,9 @@ class AgentDeskApp(WorkflowMixin, SyncHost, CacheReaders, App[int]):
     def _show_filter(self) -> None:
         status = self.filter.status
         label = self.t(f"status.{status}") if status else self.t("status.any")
-        group = self.group_label()
+        group = one_line(self.group_label(), limit=40)  # the shop names the agent's groups
         self.query_one("#inbox-filter", Static).update(
-            f" {self.t('inbox.filter')}: {label} (s) · {self.t('inbox.group')}: {group} (g)")
+            Text(f" {self.t('inbox.filter')}: {label} (s) · {self.t('inbox.group')}: {group} (g)"))
 
     def _render_thread_title(self) -> None:
         title = self.query_one("#thread-title", Static)

@@ -19,6 +19,7 @@ mode shows in the border title and colour, and :class:`Submitted` carries it.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import TextArea
@@ -76,7 +77,7 @@ class Composer(TextArea):
         #: The apology prefix Alt+A puts in front, offered after a long wait ("" = none).
         self.apology = ""
         self.kind = "reply"
-        self.border_title = t("composer.reply_title")
+        self.border_title = Text(t("composer.reply_title"))
 
     async def _on_key(self, event) -> None:
         """Our keys run here, after every character typed before them is in the text."""
@@ -165,11 +166,11 @@ class Composer(TextArea):
 
     def _title(self) -> None:
         if self.kind == "note":
-            self.border_title = self._t("composer.note_title")
+            self.border_title = Text(self._t("composer.note_title"))
         elif self.apology:
-            self.border_title = self._t("composer.reply_title") + " · " + self._t("composer.apology_hint")
+            self.border_title = Text(self._t("composer.reply_title") + " · " + self._t("composer.apology_hint"))
         else:
-            self.border_title = self._t("composer.reply_title")
+            self.border_title = Text(self._t("composer.reply_title"))
 
     def action_mode(self, kind: str) -> None:
         """Reply to the customer, or write an internal note nobody outside sees."""
@@ -209,6 +210,6 @@ class Composer(TextArea):
     def _mark_unfilled(self) -> list[str]:
         names = list(dict.fromkeys(name for _, _, name in unfilled(self.text)))
         self.set_class(bool(names), "-unfilled")
-        self.border_subtitle = self._t("composer.unfilled", names=" ".join("{" + n + "}" for n in names)) if names else ""
+        self.border_subtitle = Text(self._t("composer.unfilled", names=" ".join("{" + n + "}" for n in names))) if names else ""
         return names
 
