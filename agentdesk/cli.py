@@ -46,15 +46,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def fail(message: str) -> int:
-    print(f"agentdesk: {message}", file=sys.stderr)
-    return 2
+    from agentdesk.cli_output import fail as cleaned_fail
+
+    return cleaned_fail(message)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if getattr(args, "run", None) is not None:  # a subcommand
-        return int(args.run(args) or 0)
-    return run_app(args)
+    from agentdesk import cli_output
+
+    cli_output.prepare_streams()
+    try:
+        args = build_parser().parse_args(argv)
+        if getattr(args, "run", None) is not None:  # a subcommand
+            code = int(args.run(args) or 0)
+        else:
+            code = run_app(args)
+        sys.stdout.flush()  # inside the guard: a reader that left makes this raise
+        return code
+    except BrokenPipeError:
+        return cli_output.pipe_closed()
 
 
 def run_app(args: argparse.Namespace) -> int:

@@ -296,8 +296,16 @@ def inert(text: str | None) -> str:
     return _SURROGATES.sub(REPLACEMENT, _BIDI.sub("", text))
 
 
+#: What nobody can see, so nobody can knowingly edit: zero-width spaces, bidi marks, soft
+#: hyphen, fillers, tags (hidden ASCII). Not the joiner and selectors that make an emoji.
+_UNSEEN = re.compile(
+    "[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b\u200c\u2060-\u206f\u3164\ufeff"
+    "\uffa0\ufff0-\ufffb\U000e0000-\U000e0fff]"
+)
+
+
 def editable(text: str | None, *, limit: int = 2000) -> str:
-    """:func:`inert` text on one line, for a field the agent edits and then sends (an
-    address, the handoff message): harmless, yet the customer gets the very emoji and
-    joiners that were there (the screen applies the width model when it draws it)."""
-    return _SPACES.sub(" ", inert((text or "")[:limit])).strip()
+    """:func:`inert` text on one line without what nobody can see, for a field the agent
+    edits and then sends (an address, the handoff message): the customer gets the very
+    emoji that were there (the screen applies the width model when it draws them)."""
+    return _SPACES.sub(" ", _UNSEEN.sub("", inert((text or "")[:limit]))).strip()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 OSC52 = "\x1b]52;c;ZXZpbA==\x07"  # "put 'evil' on the clipboard"
 #: The payloads whose bytes must never reach a terminal (what an escape would carry).
-PAYLOADS = ("ZXZpbA==", "52;c", "pwned", "evil.example")
+PAYLOADS = ("ZXZpbA==", "52;c", "pwned", "osc8-target")
 
 ESCAPES = [
     ("csi-clear", "before\x1b[2Jafter"),
@@ -22,7 +22,7 @@ ESCAPES = [
     ("osc52-bel", f"copy {OSC52}me"),
     ("osc52-st", "copy \x1b]52;c;ZXZpbA==\x1b\\me"),
     ("osc52-name", "\x1b]52;c;ZXZpbA==\x07x"),
-    ("osc8-link", "\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\"),
+    ("osc8-link", "\x1b]8;;https://osc8-target.example\x1b\\click\x1b]8;;\x1b\\"),
     ("osc0-title", "t\x1b]0;pwned\x07x"),
     ("osc-unterminated", "hi\x1b]52;c;ZXZpbA=="),
     ("osc1337-file", "\x1b]1337;File=name=ZXZpbA==:ZXZpbA==\x07x"),

@@ -4,7 +4,6 @@ write to it as a customer."""
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,8 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _fail(message: str, code: int = 2) -> int:
-    print(f"agentdesk shop: {message}", file=sys.stderr)
-    return code
+    from agentdesk.cli_output import fail
+
+    return fail(message, code, prefix="agentdesk shop")
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -47,7 +47,9 @@ def run_serve(args: argparse.Namespace) -> int:
         return _fail("--fail-rate must be between 0 and 1")
     if args.simulate < 0 or args.latency < 0:
         return _fail("--simulate and --latency cannot be negative")
-    print(f"reference shop on http://{args.host}:{args.port} (db {args.db}); Ctrl+C stops it", file=sys.stderr)
+    from agentdesk.cli_output import say
+
+    say(f"reference shop on http://{args.host}:{args.port} (db {args.db}); Ctrl+C stops it", err=True)
     try:
         serve(args.host, args.port, args.db, seed=None if args.seed == "none" else "demo",
               simulate=args.simulate, colleagues=args.colleagues, fail_rate=args.fail_rate, latency_ms=args.latency,
@@ -65,7 +67,9 @@ def run_tokens(args: argparse.Namespace) -> int:
 
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
+    from agentdesk.safetext import one_line
     from agentdesk.shop import db
 
     if not Path(args.db).is_file():
@@ -75,8 +79,9 @@ def run_tokens(args: argparse.Namespace) -> int:
     except sqlite3.Error as exc:
         return _fail(f"{args.db}: not a shop database ({exc})")
     table = Table("id", "name", "role", "read_only", "token", box=None, pad_edge=False)
-    for a in agents:
-        table.add_row(a["id"], a["name"], a["role"], "yes" if a["read_only"] else "no", a["token"])
+    for a in agents:  # Text, cleaned: an agent called [/] or ESC ] 52 is just a name
+        cells = [one_line(str(a[key] or ""), limit=200) for key in ("id", "name", "role")]
+        table.add_row(*map(Text, cells), "yes" if a["read_only"] else "no", Text(one_line(str(a["token"]))))
     Console(soft_wrap=True).print(table)
     return 0
 
@@ -84,17 +89,23 @@ def run_tokens(args: argparse.Namespace) -> int:
 def run_say(args: argparse.Namespace) -> int:
     import httpx
 
+    from agentdesk.safetext import one_line
+
     url = args.url.rstrip("/") + "/v1/customer/say"
     try:
         response = httpx.post(url, json={"customer": args.customer, "body": args.text}, timeout=10)
     except httpx.HTTPError as exc:
         return _fail(f"cannot reach {args.url}: {type(exc).__name__}", 1)
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
     if response.status_code >= 400:
-        try:
-            detail = response.json().get("detail", response.text)
-        except ValueError:
-            detail = response.text
-        return _fail(f"{response.status_code}: {detail}", 1)
-    data = response.json()
-    print(data["conversation_id"])
+        detail = data.get("detail", response.text) if isinstance(data, dict) else response.text
+        return _fail(f"{response.status_code}: {detail}", 1)  # cleaned: the shop's words, not ours
+    if not isinstance(data, dict) or "conversation_id" not in data:
+        return _fail(f"{url} answered {response.status_code} without a conversation_id", 1)
+    from agentdesk.cli_output import say
+
+    say(one_line(str(data["conversation_id"])))
     return 0

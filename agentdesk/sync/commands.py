@@ -21,8 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"agentdesk: {message}", file=sys.stderr)
-    return 2
+    from agentdesk.cli_output import fail
+
+    return fail(message)
 
 
 def run_sync(args: argparse.Namespace) -> int:
@@ -33,6 +34,7 @@ def run_sync(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from agentdesk.config import ConfigError, load_settings
+    from agentdesk.safetext import one_line
     from agentdesk.store import CacheError, Store, outbox
     from agentdesk.sync import connect
     from agentdesk.sync.client import ApiError
@@ -82,7 +84,7 @@ def run_sync(args: argparse.Namespace) -> int:
     async def forever() -> None:
         engine.on_status = lambda s: console.print(
             f"[{time.strftime('%H:%M:%S')}] {s.state}" + (f" · {s.pending} to send" if s.pending else "")
-            + (f" · {s.error}" if s.error else ""), markup=False, highlight=False)
+            + (f" · {one_line(s.error, limit=300)}" if s.error else ""), markup=False, highlight=False)
         try:
             await engine.run()
         finally:
@@ -112,9 +114,8 @@ def run_sync(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    import json
-
     from agentdesk.config import ConfigError, load_settings
+    from agentdesk.safetext import json_dumps
     from agentdesk.store import CacheError, Store
     from agentdesk.sync.export import conversations
 
@@ -131,7 +132,7 @@ def run_export(args: argparse.Namespace) -> int:
         out.write("[")
         with store.reading() as conn:
             for n, conv in enumerate(conversations(conn)):
-                out.write(("," if n else "") + "\n" + json.dumps(conv, ensure_ascii=False))
+                out.write(("," if n else "") + "\n" + json_dumps(conv))  # C1, bidi, surrogates as \\uXXXX
         out.write("\n]\n")
     finally:
         if out is not sys.stdout:

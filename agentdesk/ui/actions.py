@@ -69,7 +69,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("app.followup", "alt+h,alt+f", "followup", "act.followup", "app", show=False, write=True, ordered=True, key_display="Alt+H"),
     ActionSpec("app.customer_note", "alt+c", "customer_note", "act.customer_note", "app", show=False, write=True, ordered=True, key_display="Alt+C"),
     ActionSpec("app.orders", "f4", "order_actions", "act.orders", "app", show=False, write=True, ordered=True, key_display="F4"),
-    ActionSpec("app.outreach", "f6", "outreach", "act.outreach", "app", show=False, write=True, key_display="F6"),
+    # priority: the composer (a TextArea) binds F6 to "select line" for itself.
+    ActionSpec("app.outreach", "f6", "outreach", "act.outreach", "app", show=False, priority=True, write=True,
+               key_display="F6"),
     ActionSpec("app.away", "alt+l,alt+b", "toggle_away", "act.away", "app", show=False, write=True, key_display="Alt+L"),
     ActionSpec("app.quit", "ctrl+q", "quit", "act.quit", "app", priority=True, key_display="Ctrl+Q"),
     ActionSpec("app.focus_next", "tab", "focus_next", "act.focus_next", "app", show=False, key_display="Tab", palette=False),

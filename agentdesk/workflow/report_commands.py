@@ -40,8 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"agentdesk: {message}", file=sys.stderr)
-    return 2
+    from agentdesk.cli_output import fail
+
+    return fail(message)
 
 
 class _BadWindow(ValueError):
@@ -164,7 +165,9 @@ def _sync(store, client, path) -> str | None:
     except Unavailable as exc:
         if not had_cache:
             return f"cannot reach the shop ({exc}) and there is no synced monitor cache at {path}"
-        print(f"agentdesk: warning: cannot reach the shop ({exc}); reporting from the cache", file=sys.stderr)
+        from agentdesk.cli_output import warn
+
+        warn(f"cannot reach the shop ({exc}); reporting from the cache")
     except ApiError as exc:
         return f"sync failed: {exc}"
     return None

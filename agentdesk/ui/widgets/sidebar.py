@@ -77,7 +77,7 @@ class Sidebar(VerticalScroll, can_focus=True):
         lines = [name]
         rows = [
             (t("sidebar.vip"), f"V{c.vip_level}" if c.vip_level else t("vip.none")),
-            (t("sidebar.location"), one_line(c.location) or "—"),
+            (t("sidebar.location"), one_line(c.location, limit=80) or "—"),
             (t("sidebar.first_seen"), timefmt.date(c.first_seen) if c.first_seen else "—"),
         ]
         if c.tags:
@@ -121,9 +121,9 @@ class Sidebar(VerticalScroll, can_focus=True):
             lines.append(
                 Text.assemble(
                     (self._t("sidebar.tracking") + " ", "grey58"),
-                    one_line(o.carrier or ""),
+                    one_line(o.carrier or "", limit=30),  # a carrier's name, a number: short
                     " ",
-                    (one_line(o.tracking_no or ""), "underline"),
+                    (one_line(o.tracking_no or "", limit=40), "underline"),
                 )
             )
         if o.refund:
