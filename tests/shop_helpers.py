@@ -25,11 +25,18 @@ def free_port() -> int:
 @contextmanager
 def loopback_server(db_path, **options):
     """Yield (base url, server state) of a uvicorn server in a thread; stop it after."""
-    import uvicorn
-
     from agentdesk.shop.server import create_app
 
     app = create_app(db_path, seed=options.pop("seed", "demo"), **options)
+    with serving(app) as url:
+        yield url, app.state.shop
+
+
+@contextmanager
+def serving(app):
+    """Yield the base url of any ASGI ``app`` served by uvicorn on 127.0.0.1 in a thread."""
+    import uvicorn
+
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
     server = uvicorn.Server(config)
@@ -40,7 +47,7 @@ def loopback_server(db_path, **options):
         time.sleep(0.02)
     assert server.started, "uvicorn did not start"
     try:
-        yield f"http://127.0.0.1:{port}", app.state.shop
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)

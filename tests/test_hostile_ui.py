@@ -46,8 +46,12 @@ WIDE, NARROW = (160, 60), (80, 24)
 N = len(CORPUS)
 EVERY = set(range(N))
 RAW = [text for _, text in CORPUS]
-#: (field, string) pairs tried and shown inert, by test, for the report's count.
-TRIED: dict[str, set[tuple[str, int]]] = {}
+
+
+def tell(name: str, found: set[tuple[str, int]]) -> None:
+    """The count of what a test saw (``pytest -s`` prints it)."""
+    print(f"\nhostile corpus, {name}: {len(found)} (field, string) pairs on screen, "
+          f"{len({f for f, _ in found})} fields, every screen inert")
 
 
 def covered(found: set[tuple[str, int]], *fields: str, expect: set[int] = EVERY) -> None:
@@ -218,7 +222,7 @@ async def test_the_workstation_shows_every_hostile_field_inert(store, strict):
         await toasts(pilot, app, store)
         found |= check_screen(app, "after the toasts")
         assert app.is_running and app.return_code is None
-    TRIED["workstation"] = found
+    tell("workstation", found)
 
 
 async def toasts(pilot, app, store) -> None:
@@ -277,7 +281,7 @@ async def test_the_dialogs_on_a_small_terminal(store, strict):
     covered(found, "CN", "MB", expect=set(range(0, N, 3)))
     for k, (_, _, _, field) in enumerate(kinds):
         covered(found, field, expect={i for i in range(0, N, 3) if i // 3 % len(kinds) == k})
-    TRIED["narrow"] = found
+    tell("narrow", found)
 
 
 async def test_the_guard_draws_raw_hostile_text_inert_whatever_a_widget_does(store):
@@ -299,3 +303,52 @@ async def test_the_guard_draws_raw_hostile_text_inert_whatever_a_widget_does(sto
         await pilot.pause()
         with pytest.raises(AssertionError, match="U\\+001B"):
             check_screen(app, "unguarded")
+
+
+async def test_the_monitor_shows_every_hostile_field_inert(store, strict):
+    """The supervisor's board over the same cache: every agent and their presence in the
+    panels, every conversation in the list (each naming its agent), KPIs per agent, the
+    filter naming an agent, and conversations read with their card."""
+    from textual.geometry import Region
+
+    from agentdesk.clock import FixedClock
+    from agentdesk.config import Settings, UISettings
+    from agentdesk.ui.monitor.app import MonitorApp
+    from agentdesk.ui.monitor.panels import AgentsPanel, KpiPanel
+    from agentdesk.ui.monitor.screens import ConversationScreen
+
+    app = strict(MonitorApp(store=store, settings=Settings(ui=UISettings(language="zh")), clock=FixedClock(NOW)))
+    found: set[tuple[str, int]] = set()
+    async with app.run_test(size=WIDE) as pilot:
+        board = app.screen_stack[0]
+        await until(pilot, lambda: bool(board.query_one(AgentsPanel).lines) and board.query_one(KpiPanel).report
+                    is not None and bool(board.query_one(InboxList).rows))
+        await settled(pilot, app)
+        for panel in (board.query_one(AgentsPanel), board.query_one(KpiPanel)):  # every line, also below the box
+            found |= check_lines(panel.render_lines(Region(0, 0, *panel.size)), panel.size.width, type(panel).__name__)
+        covered(found, "AN")
+        covered(found, "AS", expect={i for i in EVERY if i % 4 == 3})
+        lst = board.query_one(InboxList)
+        found |= await page_through(pilot, app, lst, "board, open")
+        await pilot.press("s")  # pending: the colleagues' conversations, each naming its agent
+        await settled(pilot, app)
+        found |= await page_through(pilot, app, lst, "board, pending")
+        covered(found, "CN", "GR", "GW", "MB", "MW")
+        for _ in range(6):  # the filter line names the agent
+            await pilot.press("c")
+            await settled(pilot, app)
+            found |= check_screen(app, "board, agent filter")
+        await pilot.press("a", "s", "s", "s", "s", "home", "enter")  # everyone's, open again: read the first ones
+        await until(pilot, lambda: isinstance(app.screen, ConversationScreen))
+        for n in range(6):
+            current = app.current
+            reader = app.screen
+            await until(pilot, lambda: reader.query_one(ThreadView).conversation_id == current.id
+                        and reader.query_one(Sidebar).card is not None)
+            await settled(pilot, app)
+            found |= check_screen(app, f"reading {current.id}")
+            await pilot.press("alt+j")
+            await until(pilot, lambda: app.current.id != current.id)
+        found |= await dialog(pilot, app, ("f1",), HelpScreen, "monitor help")
+        assert app.is_running
+    tell("monitor", found)

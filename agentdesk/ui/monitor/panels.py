@@ -77,7 +77,7 @@ class AgentsPanel(_Panel):
             style = STATUS_STYLE.get(line.status, "")
             table.add_row(
                 Text(one_line(line.name, limit=16), style="bold"),
-                Text(f"{STATUS_DOT.get(line.status, '?')} {one_line(t('presence.' + line.status), limit=12)}", style=style),
+                Text(f"{STATUS_DOT.get(line.status, '?')} {t.word('presence', line.status, limit=12)}", style=style),
                 count_text(line.open),
                 count_text(line.waiting, "#ffaf00"),
                 wait_text(line.longest_wait_since, now, self._thresholds),

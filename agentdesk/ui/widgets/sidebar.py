@@ -161,7 +161,7 @@ class Sidebar(VerticalScroll, can_focus=True):
                     "  ",
                     (one_line(conv.group, limit=12), ""),
                     "  ",
-                    (one_line(t(f"status.{conv.status}"), limit=20), "#af87ff"),
+                    (t.word("status", conv.status), "#af87ff"),
                     ("  " + t("sidebar.messages", n=conv.message_count), "grey58"),
                 )
             )

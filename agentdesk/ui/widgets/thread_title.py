@@ -26,7 +26,7 @@ def title_text(row: InboxRow, *, t: Catalog, agent_names: dict[str, str], now: f
     assignee = agent_names.get(row.assignee_id or "", t("inbox.unassigned"))
     text.append(f"  · {one_line(assignee, limit=20)}", style="grey58")
     if row.status != "open":
-        text.append(f"  {one_line(t('status.' + row.status), limit=20)}", style="#af87ff")
+        text.append(f"  {t.word('status', row.status)}", style="#af87ff")
     if row.waiting_since is not None:
         waited = now - row.waiting_since
         style = "bold #ff5f5f" if waited >= timers.red_seconds else "#ffaf00" if waited >= timers.amber_seconds else "grey66"
