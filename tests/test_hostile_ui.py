@@ -38,7 +38,7 @@ from agentdesk.ui.widgets.sidebar import Sidebar
 from agentdesk.ui.widgets.thread_view import ThreadView
 from conftest import make_app
 from hostile import CORPUS, OSC52
-from hostile_scene import FIELDS, NOW, hostile_store, seen
+from hostile_scene import FIELDS, NOW, hostile_store
 from render_check import check_lines, check_screen
 from shop_helpers import until
 
@@ -50,8 +50,9 @@ RAW = [text for _, text in CORPUS]
 
 def tell(name: str, found: set[tuple[str, int]]) -> None:
     """The count of what a test saw (``pytest -s`` prints it)."""
-    print(f"\nhostile corpus, {name}: {len(found)} (field, string) pairs on screen, "
-          f"{len({f for f, _ in found})} fields, every screen inert")
+    fields = {f for f, _ in found}
+    print(f"\nhostile corpus, {name}: {len(found)} (field, string) pairs on screen, {len(fields)} fields "
+          f"(not here: {' '.join(sorted(set(FIELDS) - fields))}), every screen inert")
 
 
 def covered(found: set[tuple[str, int]], *fields: str, expect: set[int] = EVERY) -> None:
