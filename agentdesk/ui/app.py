@@ -66,6 +66,9 @@ class AgentDeskApp(TerminalGuard, WorkflowMixin, SyncHost, CacheReaders, App[int
     CSS_PATH = "agentdesk.tcss"
     TITLE = "agentdesk"
     BINDINGS = actions.bindings("app")
+    #: Under 120 columns the inbox and the card narrow (agentdesk.tcss): at their full
+    #: widths an 80-column terminal left the thread and its composer no column at all.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     COMMANDS = App.COMMANDS | {ActionCommands}
 
     def __init__(
