@@ -52,22 +52,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def say(message: str) -> None:
-    print(f"agentdesk: {message}", file=sys.stderr)
+    """One cleaned line on stderr (paths and names in it may hold anything)."""
+    from agentdesk.cli_output import fail as cleaned_fail
+
+    cleaned_fail(message)
 
 
 def fail(message: str) -> int:
-    say(message)
-    return 2
+    from agentdesk.cli_output import fail as cleaned_fail
+
+    return cleaned_fail(message)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.force and not args.reset_cache:
-        parser.error("--force only goes with --reset-cache")
-    if getattr(args, "run", None) is not None:  # a subcommand
-        return int(args.run(args) or 0)
-    return run_app(args)
+    from agentdesk import cli_output
+
+    cli_output.prepare_streams()
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.force and not args.reset_cache:
+            parser.error("--force only goes with --reset-cache")
+        if getattr(args, "run", None) is not None:  # a subcommand
+            code = int(args.run(args) or 0)
+        else:
+            code = run_app(args)
+        sys.stdout.flush()  # inside the guard: a reader that left makes this raise
+        return code
+    except BrokenPipeError:
+        return cli_output.pipe_closed()
 
 
 class Claim:

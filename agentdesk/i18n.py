@@ -433,3 +433,12 @@ class Catalog:
             return f"[{key}]"
         text = entry[self._index]
         return text.format(**values) if values else text
+
+    def word(self, kind: str, value: str, *, limit: int = 20) -> str:
+        """The catalog's word for a value the shop sends: ``t.word("status", "open")`` →
+        "待处理". A value it has no word for (a newer shop's, or a hostile one) reads as
+        itself, cleaned, rather than as a ``[key]``."""
+        from agentdesk.safetext import one_line
+
+        key = f"{kind}.{value}"
+        return self(key) if key in CATALOG else one_line(value, limit=limit)

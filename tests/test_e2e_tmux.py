@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -181,3 +182,58 @@ def test_find_in_a_real_terminal(env, tmp_path):
 
     results = json.loads(done.stdout)["results"]
     assert results and all("机洗" in r["body"] for r in results)
+
+
+def test_hostile_names_reach_the_real_terminal_inert(env, tmp_path):
+    """The issue's repro against ``agentdesk shop serve`` over loopback: a colleague
+    whose name is an OSC 52 clipboard write, then a customer called ``[/]`` who writes a
+    complaint. The app stays up, shows ``[/]`` as text, and not one byte of the escape's
+    payload reaches the terminal (the pane's raw output, recorded with pipe-pane)."""
+    from agentdesk.shop import db
+    from shop_helpers import free_port
+
+    shop_db = tmp_path / "shop.sqlite"
+    conn = db.connect(shop_db)
+    db.seed_demo(conn, time.time())
+    conn.execute("UPDATE agents SET name = ? WHERE id = 'a02'", ["\x1b]52;c;ZXZpbA==\x07x"])
+    conn.close()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    shop = subprocess.Popen([AGENTDESK, "shop", "serve", "--port", str(port), "--db", str(shop_db), "--seed", "none"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    (tmp_path / "config.toml").write_text(
+        f'[shop]\nurl = "{url}"\ntoken = "demo-a01-xiaomei"\n[ui]\nlanguage = "zh"\n'
+        f'[cache]\npath = "{tmp_path / "cache.sqlite"}"\n', encoding="utf-8")
+    raw = tmp_path / "pane.raw"
+    # The app starts once the pane's output is being recorded.
+    term = Terminal(env, f"cd {tmp_path} && while [ ! -e {raw} ]; do sleep 0.1; done; {AGENTDESK}")
+    try:
+        subprocess.run([TMUX, "pipe-pane", "-o", "-t", term.name, f"cat >> {raw}"], env=env, check=True)
+        term.wait_for("拾光生活旗舰店")
+        term.wait_for("在线", timeout=60)  # synced with the shop
+        said = subprocess.run([AGENTDESK, "shop", "say", "--url", url, "--customer", "[/]", "你们是骗子，我要投诉，差评"],
+                              env=env, capture_output=True, text=True, timeout=30)
+        assert said.returncode == 0, said.stderr
+        term.keys("a")  # everyone's: the new customer waits there
+        screen = term.wait_for("[/]", timeout=30)
+        assert "拾光生活旗舰店" in screen
+        term.keys("Enter")  # a conversation, then the transfer list names every colleague
+        term.wait_for("订单")
+        term.keys("C-t")
+        term.wait_for("转接")
+        term.keys("Escape")
+        time.sleep(1)  # a complaint alert, a red-wait alert: give the app the time to raise them
+        assert term.alive() and "拾光生活旗舰店" in term.screen()
+        term.quit()
+    finally:
+        term.kill()
+        # Ctrl+C twice: uvicorn would otherwise wait out the app's long-poll of the event feed.
+        shop.send_signal(signal.SIGINT)
+        try:
+            shop.wait(2)
+        except subprocess.TimeoutExpired:
+            shop.send_signal(signal.SIGINT)
+            shop.wait(10)
+    sent = raw.read_bytes()
+    assert len(sent) > 1000, "the pane's output was recorded"
+    assert b"ZXZpbA==" not in sent and b"52;c" not in sent

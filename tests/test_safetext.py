@@ -10,9 +10,20 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
-from agentdesk.safetext import MAX_SHOWN_CHARS, clean, fit, one_line, pad
-
-TRUNCATED = " …[truncated]"
+from agentdesk.safetext import (
+    _NEEDS_LOOK,
+    _PLAIN,
+    MAX_SHOWN_CHARS,
+    TRUNCATED,
+    clean,
+    fit,
+    inert,
+    json_dumps,
+    kept,
+    one_line,
+    pad,
+    same_cells,
+)
 
 OSC52 = "\x1b]52;c;aGk=\x07"  # "put 'hi' on the clipboard"
 CLEAR = "\x1b[2J"
@@ -82,7 +93,9 @@ def test_c1_controls_are_removed():
     # 8-bit CSI and OSC, NEL, DCS, and the rest of the C1 range.
     assert clean("\x9b31mred\x9b0m") == "red"
     assert clean("t\x9d0;pwned\x07x") == "tx"
-    assert clean("a\x85b\x90c\x9fd\x80e") == "abcde"
+    assert clean("a\x85b\x80c\x8dd") == "abcd"
+    # 8-bit DCS and APC take their payload with them, as their ESC P / ESC _ forms do.
+    assert clean("a\x90q payload\x9cb\x9fZXZpbA==\x9cc") == "abc"
 
 
 def test_c0_controls_and_del_are_removed_but_newlines_kept():
@@ -131,15 +144,16 @@ def test_a_one_megabyte_message_is_truncated_with_a_marker():
     text = "这是很长的消息。" * (1_000_000 // 8)
     out = clean(text)
     assert out.endswith(TRUNCATED)
-    assert len(out) == MAX_SHOWN_CHARS + len(TRUNCATED)
-    assert out[:MAX_SHOWN_CHARS] == text[:MAX_SHOWN_CHARS]
+    assert len(out) == MAX_SHOWN_CHARS  # the marker is inside the limit: clean(clean(x)) == clean(x)
+    kept = MAX_SHOWN_CHARS - len(TRUNCATED)
+    assert out[:kept] == text[:kept]
 
 
 def test_a_one_megabyte_escape_flood_is_bounded_and_clean():
     # The cost must not depend on the input size: only a bounded prefix is scanned.
     flood = (CLEAR + OSC52 + "\u200b") * 60_000 + "\x1b]52;c;" + "A" * 500_000
     out = clean(flood)
-    assert len(out) <= MAX_SHOWN_CHARS + len(TRUNCATED)
+    assert len(out) <= MAX_SHOWN_CHARS
     assert out.endswith(TRUNCATED)
     assert "\x1b" not in out and "52;c" not in out and "[2J" not in out
 
@@ -150,7 +164,8 @@ def test_short_messages_are_not_marked():
 
 
 def test_custom_limit():
-    assert clean("abcdef", limit=3) == "abc" + TRUNCATED
+    assert clean("abcdef", limit=3) == "ab…"  # under 100 characters the marker is one cell
+    assert clean("a" * 300, limit=200) == "a" * (200 - len(TRUNCATED)) + TRUNCATED
 
 
 def test_one_line_folds_whitespace_and_cleans():
@@ -225,3 +240,80 @@ def test_rich_render_of_hostile_text_has_no_escapes_beyond_plain_output(text):
     assert "\x1b]" not in sent
     assert "\x1b" not in shown
     assert shown.strip() == clean(text).strip()
+
+
+# --- one width model ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("❤️ ok", "❤ ok"),  # VS16 dropped: the text-default heart is one cell to everyone
+        ("👍🏽", "👍"),  # skin tone dropped
+        ("🏳️\u200d🌈", "🏳🌈"),  # a ZWJ sequence shows as its parts
+        ("🇨🇳", "CN"),  # regional indicators read as their letters
+        ("\u3164\u3164小美\uffa0", "  小美 "),  # Hangul fillers are spaces
+        ("\u115f\u1160x", " x"),
+        ("🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f", "🏴"),  # tags dropped
+        ("a\u061cb\ufff9c\ufffbd\u00ade\u034ff\u180eg", "abcdefg"),
+        ("हि", "ह\ufffd"),  # a spacing mark: 0 cells to Rich, 1 to terminals
+        ("☰\u3248\U0001fae8", "\ufffd\ufffd\ufffd"),  # widths that differ between versions
+        ("\u0378\uffff", "\ufffd\ufffd"),  # unassigned, noncharacter
+        ("\ud800x\udfff", "\ufffdx\ufffd"),  # lone surrogates
+        ("\u0301a \u0301b\n\u0301c", "a b\nc"),  # marks with nothing to sit on
+        ("e\u0301 Vie\u0323\u0302t", "e\u0301 Vie\u0323\u0302t"),  # marks on a letter stay
+        ("z" + "\u0301" * 9, "z" + "\u0301" * 4),  # zalgo is capped
+        ("a\u2028b", "a\nb"),
+        ("\ue000", "\ue000"),  # private use: one cell to both
+    ],
+)
+def test_the_width_model(raw, shown):
+    assert clean(raw) == shown
+
+
+def test_plain_characters_are_exactly_those_the_model_keeps():
+    """The fast path skips these: each must be one the full model leaves as it is."""
+    import re
+
+    for cp in range(0x110000):
+        ch = chr(cp)
+        if not 0xD800 <= cp <= 0xDFFF and re.fullmatch(f"[{_PLAIN}]", ch):
+            assert kept(ch), f"U+{cp:04X} is on the fast path but the model changes it"
+    assert _NEEDS_LOOK.search("\u3164") and not _NEEDS_LOOK.search("你好 abc")
+
+
+def test_same_cells_keeps_richs_cell_count_exactly():
+    for text in ["❤️x", "\u3164" * 5, "a\x1b]52;c;ZXZpbA==\x07b", "👍🏽👍🏽", "\ud800", "ok", "你好\u200b"]:
+        out = same_cells(text)
+        assert cell_len(out) == cell_len(text)
+        assert all(kept(ch) for ch in out) and "\x1b" not in out
+    assert same_cells("a\nb") == "ab"
+
+
+# --- machine output ---------------------------------------------------------------------
+
+
+def test_json_escapes_what_a_terminal_would_act_on_and_loads_back_the_same():
+    import json
+
+    value = {"name": "\x1b]52;c;ZXZpbA==\x07x\x85\u202e\u2066\u200b\ufeff\U000e0041\ud800", "ok": "你好 ❤️"}
+    out = json_dumps(value)
+    assert json.loads(out) == value
+    assert "你好 ❤️" in out  # readable CJK and emoji
+    assert not any(0x7F <= ord(ch) <= 0x9F or ch in "\x1b\u202e\u2066\u200b\ufeff" for ch in out)
+    assert not any(0xD800 <= ord(ch) <= 0xDFFF or ord(ch) >= 0xE0000 for ch in out)
+    assert "\\udb40\\udc41" in out  # an astral tag as its UTF-16 surrogate pair
+
+
+def test_every_format_character_is_escaped_in_json():
+    import unicodedata
+
+    for cp in range(0x110000):
+        ch = chr(cp)
+        if unicodedata.category(ch) == "Cf" or 0x7F <= cp <= 0x9F or 0xD800 <= cp <= 0xDFFF:
+            assert ch not in json_dumps(ch), f"U+{cp:04X} stays raw in JSON"
+
+
+def test_inert_keeps_data_but_no_escape_or_reordering():
+    assert inert("\x1b]52;c;ZXZpbA==\x07小美 ❤️\t1\u202e2\ud800") == "小美 ❤️\t12\ufffd"
+    assert inert(None) == ""

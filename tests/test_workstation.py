@@ -417,3 +417,17 @@ def test_every_action_has_a_key_a_real_terminal_delivers():
             assert OPTION_DIGITS[_character_to_key(ANSI_SEQUENCES_KEYS[f"\x1b{n}"])] == n
             continue
         assert keys - remapped, f"{spec.id}: {spec.keys} never arrives from a real terminal"
+
+
+async def test_an_80_column_terminal_leaves_the_thread_and_composer_room(demo_store):
+    """At 80 columns the inbox and the card narrow; the thread keeps columns for its
+    composer (with none, Textual's placeholder wrap crashed the English UI at start)."""
+    app = make_app(demo_store, language="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert "-narrow" in app.screen.classes
+        assert app.query_one(Composer).content_size.width >= 10
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert app.query_one(ThreadView).conversation_id is not None
+        assert "Mine" in screen_text(app)

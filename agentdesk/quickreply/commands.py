@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
 from pathlib import Path
 
 
@@ -27,15 +25,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Problems go to stderr as ``file:line: message`` (like a compiler's), one line
-    each; the count of what loads goes to stdout. Exit 1 when there is a problem."""
+    """Problems go to stderr as ``file:line: message`` (like a compiler's), one cleaned
+    line each; the count of what loads goes to stdout. Exit 1 when there is a problem."""
+    from agentdesk.cli_output import fail, say
     from agentdesk.quickreply import library, synonyms
     from agentdesk.quoting import path_text
 
     targets = [Path(args.path)] if args.path else [library.bundled_dir(), library.personal_dir()]
     if args.path and not os.path.lexists(targets[0]):
-        print(f"agentdesk: {path_text(args.path)}: no such file or directory", file=sys.stderr)
-        return 2
+        return fail(f"{path_text(args.path)}: no such file or directory")
     replies = files = 0
     problems: list[library.Problem] = []
     for target in targets:
@@ -44,42 +42,39 @@ def run_check(args: argparse.Namespace) -> int:
         files += len(list(target.rglob("*.toml"))) if target.is_dir() else int(os.path.lexists(target))
         problems.extend(lib.problems)
         problems.extend(synonyms.load_dirs([target])[1])
-    for problem in problems:
-        print(problem, file=sys.stderr)
+    for problem in problems:  # a file's own words (a reply id "[/]", an escape): cleaned
+        say(problem, err=True)
     where = ", ".join(path_text(t) for t in targets)
     if problems:
-        print(f"{len(problems)} problem(s); {replies} replies in {files} file(s) load ({where})")
+        say(f"{len(problems)} problem(s); {replies} replies in {files} file(s) load ({where})")
         return 1
-    print(f"ok: {replies} replies in {files} file(s) ({where})")
+    say(f"ok: {replies} replies in {files} file(s) ({where})")
     return 0
 
 
 def run_search(args: argparse.Namespace) -> int:
     import time
 
+    from agentdesk.cli_output import fail, say
     from agentdesk.config import ConfigError, load_settings
     from agentdesk.quickreply import loader
+    from agentdesk.safetext import json_dumps, one_line
     from agentdesk.store import CacheError, Store
 
     try:
         settings = load_settings(getattr(args, "config", None))
         store = Store(settings.cache_path(demo=args.demo))
-    except ConfigError as exc:
-        print(f"agentdesk: config error: {exc}", file=sys.stderr)
-        return 2
-    except CacheError as exc:
-        print(f"agentdesk: cache error: {exc}", file=sys.stderr)
-        return 2
+    except (ConfigError, CacheError) as exc:
+        return fail(str(exc))
     only = Path(args.dir) if args.dir else None
     if only is not None and not only.exists():
-        print(f"agentdesk: {args.dir}: no such file or directory", file=sys.stderr)
-        return 2
+        return fail(f"{args.dir}: no such file or directory")
     try:
         opened = loader.open_library(store, now=time.time(), only=only)
     finally:
         store.close()
     for problem in opened.library.problems:
-        print(f"warning: {problem}", file=sys.stderr)
+        say(f"warning: {problem}", err=True)
     hits = opened.index.search(args.query, limit=max(1, args.limit))
     if args.json:
         out = {
@@ -99,23 +94,22 @@ def run_search(args: argparse.Namespace) -> int:
                 for h in hits
             ],
         }
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        print(json_dumps(out, indent=2))
         return 0
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
-
-    from agentdesk.safetext import one_line
 
     table = Table(box=None, header_style="bold")
     for col in ("id", "shortcode", "title", "score"):
         table.add_column(col, justify="right" if col == "score" else "left")
     for h in hits:
         mark = " ≈" if h.partial else ""  # found by shared words, not as typed
-        table.add_row(Text(h.reply.id), Text(h.reply.shortcode), Text(one_line(h.reply.title) + mark), f"{h.score:.0f}")
+        table.add_row(Text(one_line(h.reply.id, limit=200)), Text(one_line(h.reply.shortcode, limit=200)),
+                      Text(one_line(h.reply.title, limit=200) + mark), f"{h.score:.0f}")
     console = Console()
     if hits:
         console.print(table)
     else:
-        console.print(Text(f"no reply matches {args.query!r}"))
+        console.print(Text(one_line(f"no reply matches {args.query!r}")))
     return 0

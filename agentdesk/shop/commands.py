@@ -4,7 +4,6 @@ write to it as a customer."""
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,8 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _fail(message: str, code: int = 2) -> int:
-    print(f"agentdesk shop: {message}", file=sys.stderr)
-    return code
+    from agentdesk.cli_output import fail
+
+    return fail(message, code, prefix="agentdesk shop")
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -47,7 +47,9 @@ def run_serve(args: argparse.Namespace) -> int:
         return _fail("--fail-rate must be between 0 and 1")
     if args.simulate < 0 or args.latency < 0:
         return _fail("--simulate and --latency cannot be negative")
-    print(f"reference shop on http://{args.host}:{args.port} (db {args.db}); Ctrl+C stops it", file=sys.stderr)
+    from agentdesk.cli_output import say
+
+    say(f"reference shop on http://{args.host}:{args.port} (db {args.db}); Ctrl+C stops it", err=True)
     return serve_until_stopped(serve, args.host, args.port, args.db, seed=None if args.seed == "none" else "demo",
                                simulate=args.simulate, colleagues=args.colleagues, fail_rate=args.fail_rate,
                                latency_ms=args.latency, fault_seed=args.fault_seed)
@@ -66,12 +68,16 @@ def serve_until_stopped(serve, *args, **options) -> int:
 
 
 def print_table(headers: tuple[str, ...], rows) -> None:
+    """Every cell as cleaned Text: an agent called [/] or ESC ] 52 is just a name."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from agentdesk.safetext import one_line
 
     table = Table(*headers, box=None, pad_edge=False)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(one_line(str(cell if cell is not None else ""), limit=200)) for cell in row))
     Console(soft_wrap=True).print(table)
 
 
@@ -95,17 +101,23 @@ def run_tokens(args: argparse.Namespace) -> int:
 def run_say(args: argparse.Namespace) -> int:
     import httpx
 
+    from agentdesk.safetext import one_line
+
     url = args.url.rstrip("/") + "/v1/customer/say"
     try:
         response = httpx.post(url, json={"customer": args.customer, "body": args.text}, timeout=10)
     except httpx.HTTPError as exc:
         return _fail(f"cannot reach {args.url}: {type(exc).__name__}", 1)
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
     if response.status_code >= 400:
-        try:
-            detail = response.json().get("detail", response.text)
-        except ValueError:
-            detail = response.text
-        return _fail(f"{response.status_code}: {detail}", 1)
-    data = response.json()
-    print(data["conversation_id"])
+        detail = data.get("detail", response.text) if isinstance(data, dict) else response.text
+        return _fail(f"{response.status_code}: {detail}", 1)  # cleaned: the shop's words, not ours
+    if not isinstance(data, dict) or "conversation_id" not in data:
+        return _fail(f"{url} answered {response.status_code} without a conversation_id", 1)
+    from agentdesk.cli_output import say
+
+    say(one_line(str(data["conversation_id"])))
     return 0

@@ -25,8 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"agentdesk: {message}", file=sys.stderr)
-    return 2
+    from agentdesk.cli_output import fail
+
+    return fail(message)
 
 
 def run_sync(args: argparse.Namespace) -> int:
@@ -195,9 +196,8 @@ def show_problems(store, *, as_json: bool) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    import json
-
     from agentdesk.config import ConfigError, load_settings
+    from agentdesk.safetext import json_dumps
     from agentdesk.store import CacheError, Store
     from agentdesk.sync.export import conversations
 
@@ -214,7 +214,7 @@ def run_export(args: argparse.Namespace) -> int:
         out.write("[")
         with store.reading() as conn:
             for n, conv in enumerate(conversations(conn)):
-                out.write(("," if n else "") + "\n" + json.dumps(conv, ensure_ascii=False))
+                out.write(("," if n else "") + "\n" + json_dumps(conv))  # C1, bidi, surrogates as \\uXXXX
         out.write("\n]\n")
     finally:
         if out is not sys.stdout:

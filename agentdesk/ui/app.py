@@ -31,6 +31,7 @@ from agentdesk.models import Agent, CustomerCard, InboxRow
 from agentdesk.quickreply import loader
 from agentdesk.quickreply.search import Context, ReplyIndex
 from agentdesk.quickreply.variables import context_values, fill
+from agentdesk.safetext import one_line
 from agentdesk.store import CacheError, Store, customers, inbox, outbox, quickreplies, thread, writes
 from agentdesk.workflow import sla
 from agentdesk.store.inbox import TABS, InboxFilter
@@ -66,6 +67,7 @@ from agentdesk.ui.cache_readers import PAGE, STATUS_CYCLE, THREAD_PAGE, CacheRea
 from agentdesk.ui.find_host import FindHost
 from agentdesk.ui.widgets.thread_search import ThreadSearchBar
 from agentdesk.ui.sync_host import SyncHost
+from agentdesk.ui.terminal_guard import TerminalGuard
 from agentdesk.ui.textual_internals import read_alt_keys
 from agentdesk.ui.workflows import WorkflowMixin
 
@@ -73,10 +75,13 @@ from agentdesk.ui.workflows import WorkflowMixin
 ASIDE = 50
 
 
-class AgentDeskApp(KeyOrder, FindHost, WorkflowMixin, SyncHost, CacheReaders, App[int]):
+class AgentDeskApp(TerminalGuard, KeyOrder, FindHost, WorkflowMixin, SyncHost, CacheReaders, App[int]):
     CSS_PATH = "agentdesk.tcss"
     TITLE = "agentdesk"
     BINDINGS = actions.bindings("app")
+    #: Under 120 columns the inbox and the card narrow (agentdesk.tcss): at their full
+    #: widths an 80-column terminal left the thread and its composer no column at all.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     COMMANDS = App.COMMANDS | {ActionCommands}
     #: Their answer opens a conversation: keys typed meanwhile wait for its composer.
     FOCUS_WORKER_GROUPS = frozenset({"longest", "followup-open", "write-then-open"})
@@ -156,7 +161,7 @@ class AgentDeskApp(KeyOrder, FindHost, WorkflowMixin, SyncHost, CacheReaders, Ap
     def on_mount(self) -> None:
         self.set_keymap(self.keymap)
         self.query_one("#inbox-tabs", Tabs).can_focus = False
-        self.query_one("#sidebar").border_title = self.t("sidebar.title")
+        self.query_one("#sidebar").border_title = Text(self.t("sidebar.title"))
         self.query_one(InboxList).focus()
         self.query_one(Composer).disabled = True
         self._show_filter()
@@ -408,7 +413,7 @@ class AgentDeskApp(KeyOrder, FindHost, WorkflowMixin, SyncHost, CacheReaders, Ap
             return
         if event.filter == self.filter:
             for tab in TABS:
-                self.query_one(f"#tab-{tab}", Tab).label = f"{self.t('tab.' + tab)} {event.counts[tab]}"
+                self.query_one(f"#tab-{tab}", Tab).label = Text(f"{self.t('tab.' + tab)} {event.counts[tab]}")
 
     @on(InboxPage)
     def _inbox_page(self, event: InboxPage) -> None:
@@ -646,7 +651,7 @@ class AgentDeskApp(KeyOrder, FindHost, WorkflowMixin, SyncHost, CacheReaders, Ap
         line = Text(self.t("suggest.label") + " ", style="bold")
         for n, h in enumerate(hits, 1):
             line.append(f" Alt+{n} ", style="reverse")
-            line.append_text(styled([(h.reply.title, "text")]))
+            line.append_text(styled([(one_line(h.reply.title, limit=40), "text")]))
             line.append("  ")
         bar.update(line)
         bar.display = bool(hits)
@@ -798,9 +803,9 @@ class AgentDeskApp(KeyOrder, FindHost, WorkflowMixin, SyncHost, CacheReaders, Ap
     def _show_filter(self) -> None:
         status = self.filter.status
         label = self.t(f"status.{status}") if status else self.t("status.any")
-        group = self.group_label()
+        group = one_line(self.group_label(), limit=40)  # the shop names the agent's groups
         self.query_one("#inbox-filter", Static).update(
-            f" {self.t('inbox.filter')}: {label} (s) · {self.t('inbox.group')}: {group} (g)")
+            Text(f" {self.t('inbox.filter')}: {label} (s) · {self.t('inbox.group')}: {group} (g)"))
 
     def _render_thread_title(self) -> None:
         title = self.query_one("#thread-title", Static)

@@ -396,7 +396,7 @@ class WorkflowMixin:
             return
         self.query_one(FollowupList).show(event.items, event.due)
         label = self.t("tab.followups") + (f" {event.due}" if event.due else "")
-        self.query_one("#tab-followups").label = label
+        self.query_one("#tab-followups").label = Text(label)
 
     def on_followup_list_chosen(self, event: FollowupList.Chosen) -> None:
         f = event.followup
@@ -445,7 +445,7 @@ class WorkflowMixin:
         row, card, t = self.current, self.card, self.t
         choices: list[tuple[str, Text]] = []
         for o in (card.orders[:5] if card else ()):
-            label = f"{o.status} ¥{o.amount:,.2f} · {o.id}"
+            label = f"{one_line(o.status, limit=20)} ¥{o.amount:,.2f} · {one_line(o.id, limit=40)}"
             if not o.shipped:
                 choices.append((f"address:{o.id}", Text(f"{t('orders.address')}  {label}")))
             if o.status in ("待发货", "已发货", "已签收", "纠纷中"):
@@ -453,7 +453,8 @@ class WorkflowMixin:
             if o.status == "退款中":
                 choices.append((f"approve:{o.id}", Text(f"{t('orders.approve')}  {label}")))
         for o in (card.orders[:3] if card else ()):
-            choices.append((f"remark:{o.id}", Text(f"{t('orders.remark')}  {o.status} · {o.id}")))
+            choices.append((f"remark:{o.id}", Text(
+                f"{t('orders.remark')}  {one_line(o.status, limit=20)} · {one_line(o.id, limit=40)}")))
         if not choices:
             self.notify(t("notify.no_orders"), severity="warning")
             return

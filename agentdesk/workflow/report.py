@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import asdict, fields
 from datetime import datetime, tzinfo
 
 from agentdesk.config import KpiSettings
 from agentdesk.i18n import Catalog
+from agentdesk.safetext import inert, json_dumps, one_line
 from agentdesk.timefmt import rfc3339
 from agentdesk.workflow.kpi import Kpi, KpiReport, target, verdict
 
@@ -34,9 +34,11 @@ def rows(report: KpiReport, by: str) -> list[Kpi]:
 
 
 def machine(name: str, value):
-    """One CSV cell."""
+    """One CSV cell (text as it was, less what a terminal would act on)."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return inert(value)
     if name in SECONDS:
         return f"{value:.1f}"
     if name in SHARES:
@@ -55,7 +57,7 @@ def to_csv(lines: list[Kpi]) -> str:
 
 def to_json(report: KpiReport, lines: list[Kpi]) -> str:
     window = {"start": rfc3339(report.start), "end": rfc3339(report.end)}
-    return json.dumps([{**window, **asdict(k)} for k in lines], ensure_ascii=False, indent=2) + "\n"
+    return json_dumps([{**window, **asdict(k)} for k in lines], indent=2) + "\n"
 
 
 def duration(seconds: float | None) -> str:
@@ -85,8 +87,9 @@ def table(report: KpiReport, lines: list[Kpi], settings: KpiSettings, language: 
     def cell(metric: str, value: float | None, text: str) -> Text:
         return Text(text, style="bold red" if verdict(metric, value, settings) is False else "")
 
-    title = t("kpi.title", start=local(report.start, tz), end=local(report.end, tz))
-    out = Table(title=title, caption=targets(settings, language), title_justify="left", caption_justify="left")
+    title = Text(t("kpi.title", start=local(report.start, tz), end=local(report.end, tz)))
+    out = Table(title=title, caption=Text(one_line(targets(settings, language), limit=1000)), title_justify="left",
+                caption_justify="left")
     out.add_column(t("kpi.col.group" if by == "group" else "kpi.col.agent"), no_wrap=True)
     for key in ("handled", "conversations", "rounds", "answered", "frt_median", "frt_p90"):
         out.add_column(t(f"kpi.col.{key}"), justify="right", no_wrap=True)
@@ -100,6 +103,7 @@ def table(report: KpiReport, lines: list[Kpi], settings: KpiSettings, language: 
             label = t(f"group.{k.key}")
         else:
             label = f"{k.name} ({k.key})" if k.name else k.key
+        label = Text(one_line(label, limit=60))  # names are the shop's: never markup, never raw
         complaints = f"{k.complaints} · {percent(k.complaint_rate)}" if k.complaint_rate is not None else NONE
         out.add_row(
             label, str(k.handled), str(k.conversations), str(k.rounds), str(k.answered),

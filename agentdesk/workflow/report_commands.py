@@ -40,8 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"agentdesk: {message}", file=sys.stderr)
-    return 2
+    from agentdesk.cli_output import fail
+
+    return fail(message)
 
 
 class _BadWindow(ValueError):
@@ -110,8 +111,9 @@ def run_report(args: argparse.Namespace) -> int:
                 store, client = claimed(args, path, lambda: connect.monitor_client(settings, path, demo=demo),
                                         demo=demo)
             except CacheInUse as exc:  # a running monitor keeps this cache up to date: read it as it is
-                print(f"agentdesk: warning: {path_text(path)} is synced by a running agentdesk ({exc.holder}); "
-                      "reporting from it as it is", file=sys.stderr)
+                from agentdesk.cli_output import warn
+
+                warn(f"{path_text(path)} is synced by a running agentdesk ({exc.holder}); reporting from it as it is")
                 store = Store(path)
     except ConfigError as exc:
         return _fail(f"config error: {exc}; or report from the cache with --offline")
@@ -173,7 +175,9 @@ def _sync(store, client, path) -> str | None:
     except Unavailable as exc:
         if not had_cache:
             return f"cannot reach the shop ({exc}) and there is no synced monitor cache at {path}"
-        print(f"agentdesk: warning: cannot reach the shop ({exc}); reporting from the cache", file=sys.stderr)
+        from agentdesk.cli_output import warn
+
+        warn(f"cannot reach the shop ({exc}); reporting from the cache")
     except (ApiError, PayloadError) as exc:
         return f"sync failed: {exc}"
     return None

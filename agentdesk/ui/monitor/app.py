@@ -28,6 +28,7 @@ from agentdesk.clock import Clock
 from agentdesk.config import Settings
 from agentdesk.i18n import Catalog
 from agentdesk.models import GROUPS, Agent, InboxRow
+from agentdesk.safetext import one_line
 from agentdesk.store import Store, customers, inbox, thread
 from agentdesk.store.inbox import InboxFilter
 from agentdesk.sync.engine import Changes, SyncEngine, SyncStatus
@@ -45,6 +46,7 @@ from agentdesk.ui.cache_readers import PAGE, STATUS_CYCLE, THREAD_PAGE, CacheRea
 from agentdesk.ui.find_host import FindHost
 from agentdesk.ui.widgets.thread_search import ThreadSearchBar
 from agentdesk.ui.sync_host import SyncHost
+from agentdesk.ui.terminal_guard import TerminalGuard
 from agentdesk.ui.widgets.header import HeaderBar
 from agentdesk.ui.widgets.inbox_list import InboxList
 from agentdesk.ui.widgets.sidebar import Sidebar
@@ -85,7 +87,7 @@ class ListCount(Message):
     count: int
 
 
-class MonitorApp(KeyOrder, FindHost, SyncHost, CacheReaders, App[int]):
+class MonitorApp(TerminalGuard, KeyOrder, FindHost, SyncHost, CacheReaders, App[int]):
     CSS_PATH = ["../agentdesk.tcss", "monitor.tcss"]
     TITLE = "agentdesk monitor"
     BINDINGS = [spec.binding() for spec in BOARD]
@@ -272,7 +274,7 @@ class MonitorApp(KeyOrder, FindHost, SyncHost, CacheReaders, App[int]):
     def _show_kpi(self) -> None:
         report = self.today if self.period == "today" else self.week
         self.board_screen.query_one(KpiPanel).show(report)
-        self.board_screen.query_one("#kpi-box").border_title = self.t(f"board.kpi.{self.period}")
+        self.board_screen.query_one("#kpi-box").border_title = Text(self.t(f"board.kpi.{self.period}"))
 
     @on(InboxLoaded)
     def _list_loaded(self, event: InboxLoaded) -> None:
@@ -475,7 +477,7 @@ class MonitorApp(KeyOrder, FindHost, SyncHost, CacheReaders, App[int]):
         elif self.agent_filter == "unassigned":
             agent = t("inbox.unassigned")
         else:
-            agent = self.agent_names.get(self.agent_filter, self.agent_filter)
+            agent = one_line(self.agent_names.get(self.agent_filter, self.agent_filter), limit=30)
         status = t(f"status.{f.status}") if f.status else t("status.any")
         group = f.group or t("group.any")
         order = t("board.order.shortest" if f.descending else "board.order.longest")

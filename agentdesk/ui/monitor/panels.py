@@ -77,7 +77,7 @@ class AgentsPanel(_Panel):
             style = STATUS_STYLE.get(line.status, "")
             table.add_row(
                 Text(one_line(line.name, limit=16), style="bold"),
-                Text(f"{STATUS_DOT.get(line.status, '?')} {t('presence.' + line.status)}", style=style),
+                Text(f"{STATUS_DOT.get(line.status, '?')} {t.word('presence', line.status, limit=12)}", style=style),
                 count_text(line.open),
                 count_text(line.waiting, "#ffaf00"),
                 wait_text(line.longest_wait_since, now, self._thresholds),
@@ -99,7 +99,7 @@ class QueuesPanel(_Panel):
         total = [0, 0, 0, 0, 0]
         for q in self.lines:
             table.add_row(
-                Text(q.group, style="bold #ff5f5f" if q.group == "客诉" else "bold"),
+                Text(one_line(q.group, limit=16), style="bold #ff5f5f" if q.group == "客诉" else "bold"),
                 count_text(q.waiting, "#ffaf00"),
                 count_text(q.unassigned),
                 wait_text(q.longest_wait_since, now, timers),

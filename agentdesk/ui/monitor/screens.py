@@ -6,6 +6,7 @@ Neither has a composer or any control that could change a conversation.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -56,9 +57,9 @@ class BoardScreen(Screen):
 
     def on_mount(self) -> None:
         t = self._t
-        self.query_one("#agents-box").border_title = t("board.agents")
-        self.query_one("#queues-box").border_title = t("board.queues")
-        self.query_one("#traffic-box").border_title = t("traffic.title")
+        self.query_one("#agents-box").border_title = Text(t("board.agents"))
+        self.query_one("#queues-box").border_title = Text(t("board.queues"))
+        self.query_one("#traffic-box").border_title = Text(t("traffic.title"))
         self.query_one("#kpi-targets", Static).update(self.query_one(KpiPanel).targets_line())
         self.query_one(InboxList).focus()
 
@@ -89,7 +90,7 @@ class ConversationScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#sidebar").border_title = self._t("sidebar.title")
+        self.query_one("#sidebar").border_title = Text(self._t("sidebar.title"))
         self.query_one("#handoff-banner").display = False
         self.query_one(ThreadView).focus()
         self.app.conversation_screen_ready()  # type: ignore[attr-defined]

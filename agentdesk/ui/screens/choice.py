@@ -25,7 +25,7 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="choice-box") as box:
-            box.border_title = self._title
+            box.border_title = Text(self._title)
             options = []
             for n, (key, label) in enumerate(self._choices, 1):
                 line = Text(f"{n} ", style="bold #5fd7ff") if n < 10 else Text("  ")

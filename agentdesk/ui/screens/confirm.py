@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from agentdesk.i18n import Catalog
-from agentdesk.safetext import clean, one_line
+from agentdesk.safetext import clean, editable, one_line
 from agentdesk.ui.screens.workflow_box import WorkflowBox
 
 
@@ -61,7 +61,7 @@ class ConfirmScreen(ModalScreen[Confirmed | None]):
             yield Static(self._body(), id="confirm-lines")
             if self.field_label is not None:
                 yield Static(Text(one_line(self.field_label)), classes="workflow-label")
-                yield Input(value=one_line(self.field_value), select_on_focus=False, id="confirm-field")
+                yield Input(value=editable(self.field_value), select_on_focus=False, id="confirm-field")
             yield Static(id="confirm-error", classes="workflow-error")
 
     def _body(self) -> Text:

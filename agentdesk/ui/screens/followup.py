@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 
 from agentdesk.i18n import Catalog
 from agentdesk.ui.screens.workflow_box import WorkflowBox
-from agentdesk.safetext import fit, one_line, pad
+from agentdesk.safetext import editable, fit, one_line, pad
 from agentdesk.ui.screens.snooze import when_text
 
 DAY = 86400.0
@@ -89,7 +89,7 @@ class FollowupScreen(ModalScreen[FollowupRequest | None]):
             yield Static(Text(self.t("followup.order")), classes="workflow-label")
             yield OptionList(*self._order_options(), id="followup-order")
             yield Static(Text(self.t("followup.note")), classes="workflow-label")
-            yield Input(value=one_line(self.suggested_note), select_on_focus=False, id="followup-note")
+            yield Input(value=editable(self.suggested_note), select_on_focus=False, id="followup-note")
 
     def _when_options(self) -> list[Option]:
         rows = []

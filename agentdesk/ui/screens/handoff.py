@@ -26,7 +26,7 @@ from textual.widgets.option_list import Option
 from agentdesk.i18n import CATALOG, Catalog
 from agentdesk.quickreply.pinyin import spellings
 from agentdesk.quickreply.variables import placeholders
-from agentdesk.safetext import fit, one_line, pad
+from agentdesk.safetext import editable, fit, one_line, pad
 from agentdesk.ui.screens.workflow_box import WorkflowBox
 
 AgentRow = tuple[str, str, tuple[str, ...], bool]  # (id, name, groups, online)
@@ -102,7 +102,7 @@ class HandoffScreen(ModalScreen[Handoff | None]):
             yield TextArea(id="handoff-note", soft_wrap=True, show_line_numbers=False)
             yield Checkbox(self.t("handoff.notify"), value=bool(self.customer_message.strip()), id="handoff-notify")
             yield Static(Text(self.t("handoff.message", to="{to}")), classes="workflow-label")
-            yield Input(value=one_line(self.customer_message), select_on_focus=False, id="handoff-message")
+            yield Input(value=editable(self.customer_message), select_on_focus=False, id="handoff-message")
             yield Static(id="handoff-error", classes="workflow-error")
 
     def on_mount(self) -> None:

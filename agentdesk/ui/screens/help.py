@@ -50,8 +50,8 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box") as box:
-            box.border_title = self._t("help.title")
-            box.border_subtitle = self._t("help.close")
+            box.border_title = Text(self._t("help.title"))
+            box.border_subtitle = Text(self._t("help.close"))
             yield Static(help_table(self._t, self._visible, self._keymap))
 
     def action_dismiss(self) -> None:

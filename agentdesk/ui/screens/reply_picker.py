@@ -24,7 +24,7 @@ from textual.widgets.option_list import Option
 from agentdesk.i18n import Catalog
 from agentdesk.quickreply.search import Context, Hit, ReplyIndex
 from agentdesk.quickreply.variables import fill, segments
-from agentdesk.safetext import clean, one_line
+from agentdesk.safetext import clean, inert, one_line
 
 STYLES = {"text": "", "match": "bold reverse", "value": "underline", "missing": "bold white on red"}
 LIMIT = 30
@@ -100,7 +100,8 @@ class ReplyPicker(ModalScreen[Picked | None]):
     def _render_head(self) -> None:
         order = ""
         if self.orders:
-            order = self.t("picker.order", id=self.orders[self.order_index], n=self.order_index + 1, total=len(self.orders))
+            order = self.t("picker.order", id=one_line(self.orders[self.order_index], limit=40), n=self.order_index + 1,
+                           total=len(self.orders))
         head = Text(self.t("picker.title"), style="bold")
         if order:
             head.append("  " + order)
@@ -130,7 +131,7 @@ class ReplyPicker(ModalScreen[Picked | None]):
         line.append_text(_marked(code.ljust(6), spans.get("shortcode", ()), "cyan"))
         line.append(" ")
         line.append_text(_marked(one_line(r.title), spans.get("title", ()), "bold"))
-        line.append(f"  {r.category}" if r.category else "", style="dim")
+        line.append(f"  {one_line(r.category, limit=20)}" if r.category else "", style="dim")
         if hit.typo:
             line.append(" ~", style="dim")
         if hit.partial:  # found by shared words (characters, pinyin, synonyms), not as typed
@@ -188,7 +189,7 @@ class ReplyPicker(ModalScreen[Picked | None]):
         hit = self._current()
         if hit is None:
             return
-        filled = fill(clean(hit.reply.body), self.values)
+        filled = fill(inert(hit.reply.body), self.values)  # sent as written, emoji and all
         self.dismiss(Picked(hit.reply.id, filled.text, send))
 
 

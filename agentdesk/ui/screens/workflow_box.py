@@ -4,11 +4,12 @@ visible however small the terminal is."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.containers import VerticalScroll
 
 
 class WorkflowBox(VerticalScroll, can_focus=False):
     def __init__(self, *, id: str, title: str = "", keys: str = "") -> None:
         super().__init__(id=id, classes="workflow-box")
-        self.border_title = title or None
-        self.border_subtitle = keys
+        self.border_title = Text(title) if title else None  # Text: a title is never markup
+        self.border_subtitle = Text(keys)

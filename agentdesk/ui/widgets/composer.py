@@ -33,6 +33,7 @@ mode shows in the border title and colour, and :class:`Submitted` carries it.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.message import Message
 from textual.strip import Strip
 from textual.timer import Timer
@@ -99,7 +100,7 @@ class Composer(TextArea, inherit_bindings=False):
         #: The apology prefix Alt+A puts in front, offered after a long wait ("" = none).
         self.apology = ""
         self.kind = "reply"
-        self.border_title = t("composer.reply_title")
+        self.border_title = Text(t("composer.reply_title"))
 
     async def _on_key(self, event) -> None:
         """Our keys run here, after every character typed before them is in the text."""
@@ -230,11 +231,11 @@ class Composer(TextArea, inherit_bindings=False):
 
     def _title(self) -> None:
         if self.kind == "note":
-            self.border_title = self._t("composer.note_title")
+            self.border_title = Text(self._t("composer.note_title"))
         elif self.apology:
-            self.border_title = self._t("composer.reply_title") + " · " + self._t("composer.apology_hint")
+            self.border_title = Text(self._t("composer.reply_title") + " · " + self._t("composer.apology_hint"))
         else:
-            self.border_title = self._t("composer.reply_title")
+            self.border_title = Text(self._t("composer.reply_title"))
 
     def action_mode(self, kind: str) -> None:
         """Reply to the customer, or write an internal note nobody outside sees."""
@@ -276,6 +277,6 @@ class Composer(TextArea, inherit_bindings=False):
         # Any {name} left: a known variable with no value, or a typo like {customer.nam}.
         names = list(dict.fromkeys(name for _, _, name in placeholders(self.text))) if self.kind == "reply" else []
         self.set_class(bool(names), "-unfilled")
-        self.border_subtitle = self._t("composer.unfilled", names=" ".join("{" + n + "}" for n in names)) if names else ""
+        self.border_subtitle = Text(self._t("composer.unfilled", names=" ".join("{" + n + "}" for n in names))) if names else ""
         return names
 

@@ -258,10 +258,10 @@ class InboxList(Widget, can_focus=True):
 
     def _line_two(self, row: InboxRow, width: int) -> Text:
         p = self._palette
-        tag = Text(row.group, style=GROUP_STYLE.get(row.group, ""))
+        tag = Text(fit(one_line(row.group, limit=20), 8), style=GROUP_STYLE.get(row.group, ""))
         extra = Text("")
         if row.status != "open":
-            extra = Text(" " + self._t(f"status.{row.status}"), style=p.status)
+            extra = Text(" " + fit(self._t.word("status", row.status), 10), style=p.status)
         elif row.assignee_id is None:
             extra = Text(" " + self._t("inbox.unassigned"), style=p.status)
         if self.show_assignee and row.assignee_id:

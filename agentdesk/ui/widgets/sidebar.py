@@ -77,7 +77,7 @@ class Sidebar(VerticalScroll, can_focus=True):
         lines = [name]
         rows = [
             (t("sidebar.vip"), f"V{c.vip_level}" if c.vip_level else t("vip.none")),
-            (t("sidebar.location"), one_line(c.location) or "—"),
+            (t("sidebar.location"), one_line(c.location, limit=80) or "—"),
             (t("sidebar.first_seen"), timefmt.date(c.first_seen) if c.first_seen else "—"),
         ]
         if c.tags:
@@ -105,7 +105,7 @@ class Sidebar(VerticalScroll, can_focus=True):
     def _order(self, o: Order) -> list[Text]:
         width = max(20, self.size.width - 4)
         head = Text.assemble(
-            (o.status, ORDER_STATUS_STYLE.get(o.status, "")),
+            (one_line(o.status, limit=20), ORDER_STATUS_STYLE.get(o.status, "")),
             ("  ¥" + f"{o.amount:,.2f}", "bold"),
             ("  " + (timefmt.date(o.created_at) if o.created_at else ""), "grey58"),
         )
@@ -121,15 +121,15 @@ class Sidebar(VerticalScroll, can_focus=True):
             lines.append(
                 Text.assemble(
                     (self._t("sidebar.tracking") + " ", "grey58"),
-                    one_line(o.carrier or ""),
+                    one_line(o.carrier or "", limit=30),  # a carrier's name, a number: short
                     " ",
-                    (one_line(o.tracking_no or ""), "underline"),
+                    (one_line(o.tracking_no or "", limit=40), "underline"),
                 )
             )
         if o.refund:
-            amount = o.refund.get("amount", o.amount)
             reason = one_line(str(o.refund.get("reason", "")), limit=60)
-            lines.append(Text(self._t("sidebar.refund", amount=f"{float(amount or 0):,.2f}", reason=reason), style="#ff875f"))
+            amount = _money(o.refund.get("amount", o.amount))
+            lines.append(Text(self._t("sidebar.refund", amount=amount, reason=reason), style="#ff875f"))
         for remark in o.remarks[-3:]:
             body = one_line(str(remark.get("body", "")), limit=200)
             lines.append(Text.assemble((self._t("sidebar.remark") + " ", "grey58"), fit(body, width - 6)))
@@ -159,9 +159,9 @@ class Sidebar(VerticalScroll, can_focus=True):
                 Text.assemble(
                     (timefmt.day(conv.last_message_at, now), "grey58"),
                     "  ",
-                    (conv.group, ""),
+                    (one_line(conv.group, limit=12), ""),
                     "  ",
-                    (t(f"status.{conv.status}"), "#af87ff"),
+                    (t.word("status", conv.status), "#af87ff"),
                     ("  " + t("sidebar.messages", n=conv.message_count), "grey58"),
                 )
             )
@@ -174,6 +174,15 @@ class Sidebar(VerticalScroll, can_focus=True):
         if not card.notes:
             parts.append(Text(self._t("sidebar.no_notes"), style="grey58"))
         for note in card.notes:
-            parts.append(Text.assemble(("📝 ", ""), (note.author or "?", "bold"), ("  " + timefmt.clock(note.at, now), "grey58")))
+            author = one_line(note.author, limit=40) or "?"
+            parts.append(Text.assemble(("📝 ", ""), (author, "bold"), ("  " + timefmt.clock(note.at, now), "grey58")))
             parts.append(Padding(Text(one_line(note.body, limit=500)), (0, 0, 0, 2)))
         return Group(*parts)
+
+
+def _money(value) -> str:
+    """An amount from the shop as it reads in the card ("—" when it is not a number)."""
+    try:
+        return f"{float(value or 0):,.2f}"
+    except (TypeError, ValueError, OverflowError):
+        return "—"

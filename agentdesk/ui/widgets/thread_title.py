@@ -16,7 +16,7 @@ def title_text(row: InboxRow, *, t: Catalog, agent_names: dict[str, str], now: f
     text = Text.assemble(" ", (one_line(row.customer_name, limit=60), "bold"))
     if row.vip_level:
         text.append(f" V{row.vip_level}", style="bold #ffd75f")
-    text.append(f"  {row.group}", style="bold #ff5f5f" if row.group == "客诉" else "grey66")
+    text.append(f"  {one_line(row.group, limit=20)}", style="bold #ff5f5f" if row.group == "客诉" else "grey66")
     if row.complaint:
         text.append(" " + t("inbox.complaint"), style="bold underline #ff5f5f")
     if row.priority >= 2:
@@ -26,7 +26,7 @@ def title_text(row: InboxRow, *, t: Catalog, agent_names: dict[str, str], now: f
     assignee = agent_names.get(row.assignee_id or "", t("inbox.unassigned"))
     text.append(f"  · {one_line(assignee, limit=20)}", style="grey58")
     if row.status != "open":
-        text.append(f"  {t('status.' + row.status)}", style="#af87ff")
+        text.append(f"  {t.word('status', row.status)}", style="#af87ff")
     if row.waiting_since is not None:
         waited = now - row.waiting_since
         style = "bold #ff5f5f" if waited >= timers.red_seconds else "#ffaf00" if waited >= timers.amber_seconds else "grey66"

@@ -322,11 +322,12 @@ class ThreadView(ScrollView, can_focus=True):
         if m.sender == "customer":
             title = Text.assemble((one_line(self.customer_name, limit=40), "bold"), ("  " + when, "grey58"))
         elif m.sender == "agent":
-            title = Text.assemble((m.author or self._t("thread.you"), "bold"), ("  " + when, "grey58"))
+            title = Text.assemble((one_line(m.author, limit=40) or self._t("thread.you"), "bold"), ("  " + when, "grey58"))
             if m.auto:
                 title.append("  " + self._t("thread.auto"), style="italic #87afd7")
         elif m.sender == "note":
-            title = Text.assemble(("📝 " + self._t("thread.note"), "bold #ffd75f"), ("  " + (m.author or "") + " · " + when, "grey58"))
+            title = Text.assemble(("📝 " + self._t("thread.note"), "bold #ffd75f"),
+                                  ("  " + one_line(m.author, limit=40) + " · " + when, "grey58"))
         else:  # bot
             title = Text.assemble((self._t("thread.bot"), "bold grey66"), ("  " + when, "grey58"))
         panel = Panel(
