@@ -197,12 +197,14 @@ async def test_a_refused_reply_comes_back_in_front_of_what_was_typed_since(demo_
 
 
 async def test_an_80_by_24_terminal_opens_a_conversation_in_either_language(demo_store):
-    """The panes leave the composer no width at 80x24 (another change gives it room);
-    Textual's placeholder wrap raised at width 0 for the new-line hint, killing the app."""
+    """At 80x24 the panes once left the composer no width, and Textual's placeholder wrap
+    raised at width 0 for the new-line hint, killing the app. The composer is squeezed to
+    nothing here on purpose, so that stays covered whatever room the layout gives it."""
     for language in ("zh", "en"):
         app = make_app(demo_store, language=language)
         async with app.run_test(size=(80, 24)) as pilot:
             await open_first(pilot, app)
+            app.query_one(Composer).styles.max_width = 2  # its border alone: no column for text
             burst(app, "/tk\x1b")
             await until(pilot, lambda: not app.keys_pending and not isinstance(app.screen, ReplyPicker), "the picker closed")
             await settle(pilot, app)

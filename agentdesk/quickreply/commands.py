@@ -64,8 +64,10 @@ def run_search(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(getattr(args, "config", None))
         store = Store(settings.cache_path(demo=args.demo))
-    except (ConfigError, CacheError) as exc:
-        return fail(str(exc))
+    except ConfigError as exc:
+        return fail(f"config error: {exc}")
+    except CacheError as exc:
+        return fail(f"cache error: {exc}")
     only = Path(args.dir) if args.dir else None
     if only is not None and not only.exists():
         return fail(f"{args.dir}: no such file or directory")
